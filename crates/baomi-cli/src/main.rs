@@ -1,1 +1,56 @@
-fn main() {}
+//! `baomi` — the command line of the Baomi confidentiality-work platform.
+//!
+//! Thin glue: parse arguments, call `baomi-core`, print. Exit codes: 0 success, 1 a check
+//! found problems (e.g. a password that misses R4.2), 2 invalid input or usage.
+
+mod commands;
+
+use baomi_core::Lang;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Baomi (保密): confidentiality-work ledgers, approvals and checks.
+#[derive(Debug, Parser)]
+#[command(name = "baomi", version, about)]
+struct Cli {
+    /// Language of messages: zh (Simplified Chinese, default) or en.
+    #[arg(long, global = true, env = "BAOMI_LANG", default_value = "zh", value_parser = parse_lang)]
+    lang: Lang,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Classification marks (DOMAIN R1.1–R1.3): parse and compute status.
+    #[command(subcommand)]
+    Mark(commands::mark::MarkCommand),
+    /// Password policy (DOMAIN R4.2).
+    #[command(subcommand)]
+    Password(commands::password::PasswordCommand),
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "zh" | "zh-cn" | "zh_cn" | "cn" => Ok(Lang::Zh),
+        "en" | "en-us" | "en_us" | "en-gb" => Ok(Lang::En),
+        other => Err(format!("unknown language {other:?} (use zh or en)")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Mark(cmd) => commands::mark::run(cmd, cli.lang),
+        Command::Password(cmd) => commands::password::run(cmd, cli.lang),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line on stderr, nothing on stdout (scripts rely on it).
+            eprintln!("baomi: {}", e.message.replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -236,7 +236,9 @@ impl Mark {
         let term = match term {
             Term::Years { years: 0 } => return err(MarkErrorKind::ZeroYears),
             Term::Years { years } if years > MAX_YEARS_WITH_OVERRIDE => {
-                return err(MarkErrorKind::YearsOutOfRange { years: years.into() })
+                return err(MarkErrorKind::YearsOutOfRange {
+                    years: years.into(),
+                })
             }
             Term::Condition { text } => Term::Condition {
                 text: canonical_condition(&text).map_err(|kind| MarkError { kind, column: 1 })?,
@@ -247,8 +249,7 @@ impl Mark {
     }
 
     fn check_years_within_statutory_limit(&self) -> Result<(), MarkError> {
-        if let (Term::Years { years }, Some(max)) =
-            (&self.term, self.level.longest_period_years())
+        if let (Term::Years { years }, Some(max)) = (&self.term, self.level.longest_period_years())
         {
             if *years > max {
                 return Err(MarkError {
@@ -555,7 +556,9 @@ pub enum MarkErrorKind {
     #[error("the declassification condition is empty")]
     EmptyCondition,
     /// A condition must begin with a word, or it could be mistaken for a period.
-    #[error("a declassification condition must not begin with a digit (periods are N年 or a date)")]
+    #[error(
+        "a declassification condition must not begin with a digit (periods are N年 or a date)"
+    )]
     ConditionStartsWithDigit,
     /// `长期`, `永久`, `短期`: trade-secret periods, not state-secret ones (R1.1, R1.3).
     #[error("{found:?} is not a state-secret period: use years, a date or a condition (R1.3)")]
@@ -669,7 +672,9 @@ impl Cursor {
 
     /// The rest of the input, as folded.
     fn rest(&self) -> String {
-        self.chars[self.pos.min(self.chars.len())..].iter().collect()
+        self.chars[self.pos.min(self.chars.len())..]
+            .iter()
+            .collect()
     }
 
     /// A short excerpt of what comes next, for error messages.
@@ -736,12 +741,22 @@ fn parse_parts(text: &str) -> Result<(Level, Term, usize), MarkError> {
     if cur.at_end() {
         return cur.error(MarkErrorKind::Empty);
     }
-    for level in [Level::TopSecret, Level::Confidential, Level::Secret, Level::Internal] {
+    for level in [
+        Level::TopSecret,
+        Level::Confidential,
+        Level::Secret,
+        Level::Internal,
+    ] {
         if cur.eat_word(level.zh()) {
             return parse_zh_after_level(&mut cur, level);
         }
     }
-    for level in [Level::TopSecret, Level::Confidential, Level::Secret, Level::Internal] {
+    for level in [
+        Level::TopSecret,
+        Level::Confidential,
+        Level::Secret,
+        Level::Internal,
+    ] {
         if cur.eat_word(level.en()) {
             return parse_en_after_level(&mut cur, level);
         }
@@ -809,14 +824,20 @@ fn zh_date_part(cur: &mut Cursor, unit: char) -> Result<u64, MarkError> {
     let Some((value, _)) = cur.number() else {
         let found = cur.excerpt();
         return cur.error(MarkErrorKind::InvalidDate {
-            reason: format!("expected the {} as digits, found {found:?}", unit_name(unit)),
+            reason: format!(
+                "expected the {} as digits, found {found:?}",
+                unit_name(unit)
+            ),
         });
     };
     cur.skip_spaces();
     if cur.peek() != Some(unit) {
         let found = cur.excerpt();
         return cur.error(MarkErrorKind::InvalidDate {
-            reason: format!("expected {unit} after the {}, found {found:?}", unit_name(unit)),
+            reason: format!(
+                "expected {unit} after the {}, found {found:?}",
+                unit_name(unit)
+            ),
         });
     }
     cur.pos += 1;
