@@ -213,3 +213,143 @@ fn r1_2_mark_status_refuses_a_date_beyond_the_longest_period() {
     ]);
     assert_eq!(o.status.code(), Some(2), "bad date is a usage error");
 }
+
+#[test]
+fn r4_2_password_check_reads_stdin_and_lists_every_unmet_requirement() {
+    let o = baomi_with_stdin(
+        &["password", "check", "--level", "secret"],
+        Some("abcd1234\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(o.stdout.is_empty());
+
+    let o = baomi_with_stdin(
+        &[
+            "--lang",
+            "en",
+            "password",
+            "check",
+            "--level",
+            "confidential",
+        ],
+        Some("abcdefg"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "too short and no digit: {out}");
+    assert!(lines[0].contains("at least 10 characters"), "{out}");
+    assert!(lines[1].contains("no digit"), "{out}");
+
+    // The password itself never appears in the output.
+    assert!(!out.contains("abcdefg"));
+}
+
+#[test]
+fn r4_2_password_check_top_secret_needs_a_second_factor() {
+    let o = baomi_with_stdin(
+        &["password", "check", "--level", "top_secret"],
+        Some("abcdef12"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o).lines().count(), 1);
+    let o = baomi_with_stdin(
+        &[
+            "password",
+            "check",
+            "--level",
+            "top_secret",
+            "--second-factor",
+            "usb-key",
+        ],
+        Some("abcde1"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = baomi_with_stdin(
+        &[
+            "password",
+            "check",
+            "--level",
+            "confidential",
+            "--second-factor",
+            "ic-card",
+        ],
+        Some("ab12"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn r4_2_password_check_rotation() {
+    let check = |on: &str| {
+        baomi_with_stdin(
+            &[
+                "--lang",
+                "en",
+                "password",
+                "check",
+                "--level",
+                "secret",
+                "--last-changed",
+                "2026-10-01",
+                "--on",
+                on,
+            ],
+            Some("abcd1234"),
+        )
+    };
+    assert_eq!(check("2026-10-31").status.code(), Some(0), "last valid day");
+    let o = check("2026-11-01");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("expired"), "{}", stdout(&o));
+    // Chinese dates read as 2026年10月31日.
+    let o = baomi_with_stdin(
+        &[
+            "password",
+            "check",
+            "--level",
+            "secret",
+            "--last-changed",
+            "2026-10-01",
+            "--on",
+            "2026-11-26",
+        ],
+        Some("abcd1234"),
+    );
+    assert!(stdout(&o).contains("2026年10月31日"), "{}", stdout(&o));
+}
+
+#[test]
+fn r4_2_password_check_usage_errors_exit_2() {
+    // --last-changed without --on, an unknown level, two lines of input.
+    let o = baomi_with_stdin(
+        &[
+            "password",
+            "check",
+            "--level",
+            "secret",
+            "--last-changed",
+            "2026-10-01",
+        ],
+        Some("abcd1234"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = baomi_with_stdin(
+        &["password", "check", "--level", "internal"],
+        Some("abcd1234"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = baomi_with_stdin(
+        &["password", "check", "--level", "secret"],
+        Some("abcd1234\nmore\n"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert_eq!(stderr(&o).lines().count(), 1);
+    // The password is never accepted as an argument.
+    let o = baomi_with_stdin(
+        &["password", "check", "--level", "secret", "abcd1234"],
+        Some(""),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

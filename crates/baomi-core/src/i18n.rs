@@ -44,3 +44,11 @@ impl fmt::Display for RuleId {
         f.write_str(self.0)
     }
 }
+
+/// A date as a person reads it: `2031年6月30日` in Chinese, `2031-06-30` in English.
+pub fn date_text(date: jiff::civil::Date, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
+        Lang::En => date.to_string(),
+    }
+}

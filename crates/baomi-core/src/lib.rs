@@ -30,4 +30,4 @@ pub mod violations;
 
 mod i18n;
 
-pub use i18n::{Describe, Lang, RuleId};
+pub use i18n::{date_text, Describe, Lang, RuleId};

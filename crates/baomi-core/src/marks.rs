@@ -17,7 +17,7 @@
 //! and ordinary spaces around the parts. Everything else is refused with a [`MarkError`] that
 //! says what is wrong and at which character.
 
-use crate::{Describe, Lang, RuleId};
+use crate::{date_text, Describe, Lang, RuleId};
 use jiff::civil::Date;
 use jiff::Span;
 use serde::{Deserialize, Serialize};
@@ -615,12 +615,18 @@ impl Describe for MarkErrorKind {
                 latest,
                 longest,
             } => format!(
-                "{date} 晚于{level}级事项最长保密期限 {longest} 年的截止日 {latest}（R1.2）"
+                "{} 晚于{level}级事项最长保密期限 {longest} 年的截止日 {}（R1.2）",
+                date_text(*date, Lang::Zh),
+                date_text(*latest, Lang::Zh)
             ),
             MarkErrorKind::EndsBeforeClassification {
                 ends,
                 classified_on,
-            } => format!("保密期限截止日 {ends} 不晚于定密日期 {classified_on}"),
+            } => format!(
+                "保密期限截止日 {} 不晚于定密日期 {}",
+                date_text(*ends, Lang::Zh),
+                date_text(*classified_on, Lang::Zh)
+            ),
             MarkErrorKind::MissingYearUnit { found } => {
                 format!("数字后应为“年”或“Y”，实为“{found}”")
             }

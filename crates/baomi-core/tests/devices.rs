@@ -1,0 +1,607 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Tests for devices (R4.1, R4.7, R3.8) and the password policy (R4.2).
+
+use baomi_core::devices::{
+    check_password, device_level, managed_as_classified, max_age_days, min_length, password_due,
+    Device, DeviceAction, DeviceKind, DeviceRefusal, DeviceState, Disposal, PasswordAge,
+    PasswordPolicy, PasswordProblem, Peripheral, RepairSite, SecondFactor,
+};
+use baomi_core::ids::{ApprovalId, DeviceId};
+use baomi_core::marks::Level;
+use baomi_core::{Describe, Lang, RuleId};
+use jiff::civil::date;
+
+const OK: ApprovalId = ApprovalId(1);
+
+fn in_use(kind: DeviceKind, level: Level) -> Device {
+    Device::register(DeviceId(7), kind, level, " SN-1 ")
+        .apply(&DeviceAction::Commission {
+            security_test: Some(OK),
+        })
+        .unwrap()
+}
+
+fn retired(kind: DeviceKind, level: Level) -> Device {
+    in_use(kind, level)
+        .apply(&DeviceAction::SendForSecurityProcessing { approval: OK })
+        .unwrap()
+        .apply(&DeviceAction::CompleteSecurityProcessing)
+        .unwrap()
+}
+
+// ----------------------------------------------------------------------------------------------
+// R4.2 passwords
+// ----------------------------------------------------------------------------------------------
+
+#[test]
+fn r4_2_secret_exactly_8_mixed_chars_passes_and_7_fails() {
+    assert!(check_password(Level::Secret, "abcd1234", None, None).is_empty());
+    assert_eq!(
+        check_password(Level::Secret, "abc1234", None, None),
+        vec![PasswordProblem::TooShort { min: 8, actual: 7 }]
+    );
+}
+
+#[test]
+fn r4_2_confidential_needs_10_characters() {
+    assert_eq!(
+        check_password(Level::Confidential, "abcde1234", None, None),
+        vec![PasswordProblem::TooShort { min: 10, actual: 9 }]
+    );
+    assert!(check_password(Level::Confidential, "abcde12345", None, None).is_empty());
+}
+
+#[test]
+fn r4_2_every_problem_is_reported_at_once() {
+    assert_eq!(
+        check_password(Level::Confidential, "abc", None, None),
+        vec![
+            PasswordProblem::TooShort { min: 10, actual: 3 },
+            PasswordProblem::NoDigit
+        ]
+    );
+    assert_eq!(
+        check_password(
+            Level::Secret,
+            "",
+            None,
+            Some(PasswordAge {
+                last_changed: date(2024, 1, 1),
+                on: date(2024, 6, 1)
+            })
+        ),
+        vec![
+            PasswordProblem::TooShort { min: 8, actual: 0 },
+            PasswordProblem::NoLetter,
+            PasswordProblem::NoDigit,
+            PasswordProblem::Expired {
+                last_changed: date(2024, 1, 1),
+                max_age_days: 30,
+                due: date(2024, 1, 31)
+            }
+        ]
+    );
+}
+
+#[test]
+fn r4_2_letters_and_digits_must_be_mixed() {
+    assert_eq!(
+        check_password(Level::Secret, "12345678", None, None),
+        vec![PasswordProblem::NoLetter]
+    );
+    assert_eq!(
+        check_password(Level::Secret, "abcdefgh", None, None),
+        vec![PasswordProblem::NoDigit]
+    );
+    // Symbols count towards the length but are neither letters nor digits.
+    assert_eq!(
+        check_password(Level::Secret, "!@#$%^&*", None, None),
+        vec![PasswordProblem::NoLetter, PasswordProblem::NoDigit]
+    );
+}
+
+#[test]
+fn r4_2_length_counts_characters_not_bytes() {
+    // 6 CJK characters (18 bytes) + 2 digits = 8 characters: enough for Secret, CJK are letters.
+    let pw = "保密工作口令12";
+    assert_eq!(pw.len(), 20);
+    assert!(check_password(Level::Secret, pw, None, None).is_empty());
+    // 5 CJK + 2 digits = 7 characters (17 bytes) is too short.
+    assert_eq!(
+        check_password(Level::Secret, "保密工作口12", None, None),
+        vec![PasswordProblem::TooShort { min: 8, actual: 7 }]
+    );
+    // Full-width digits are digits.
+    assert!(check_password(Level::Secret, "abcdef１２", None, None).is_empty());
+}
+
+#[test]
+fn r4_2_confidential_with_ic_card_or_usb_key_needs_4_mixed() {
+    for f in [SecondFactor::IcCard, SecondFactor::UsbKey] {
+        assert!(check_password(Level::Confidential, "ab12", Some(f), None).is_empty());
+        assert_eq!(
+            check_password(Level::Confidential, "a12", Some(f), None),
+            vec![PasswordProblem::TooShort { min: 4, actual: 3 }]
+        );
+        assert_eq!(
+            check_password(Level::Confidential, "1234", Some(f), None),
+            vec![PasswordProblem::NoLetter]
+        );
+    }
+}
+
+#[test]
+fn r4_2_top_secret_password_alone_is_never_enough() {
+    // A long, mixed password without a second factor is still refused.
+    assert_eq!(
+        check_password(Level::TopSecret, "averylongpassword123", None, None),
+        vec![PasswordProblem::SecondFactorRequired]
+    );
+    // The token rule is checked too, so every problem is listed.
+    assert_eq!(
+        check_password(Level::TopSecret, "abc", None, None),
+        vec![
+            PasswordProblem::SecondFactorRequired,
+            PasswordProblem::TooShort { min: 6, actual: 3 },
+            PasswordProblem::NoDigit
+        ]
+    );
+}
+
+#[test]
+fn r4_2_top_secret_token_needs_6_mixed_and_biometrics_suffice() {
+    assert!(
+        check_password(Level::TopSecret, "abc123", Some(SecondFactor::UsbKey), None).is_empty()
+    );
+    assert_eq!(
+        check_password(Level::TopSecret, "abc12", Some(SecondFactor::IcCard), None),
+        vec![PasswordProblem::TooShort { min: 6, actual: 5 }]
+    );
+    assert!(check_password(Level::TopSecret, "", Some(SecondFactor::Biometric), None).is_empty());
+    assert_eq!(
+        min_length(Level::TopSecret, Some(SecondFactor::Biometric)),
+        None
+    );
+    assert_eq!(
+        max_age_days(Level::TopSecret, Some(SecondFactor::Biometric)),
+        None
+    );
+}
+
+#[test]
+fn r4_2_one_time_password_counts_as_a_token() {
+    let otp = Some(SecondFactor::OneTimePassword);
+    assert!(SecondFactor::OneTimePassword.is_token());
+    assert!(!SecondFactor::Biometric.is_token());
+    assert_eq!(min_length(Level::TopSecret, otp), Some(6));
+    assert_eq!(min_length(Level::Confidential, otp), Some(4));
+    assert!(check_password(Level::TopSecret, "zz9999", otp, None).is_empty());
+}
+
+#[test]
+fn r4_2_expiry_boundary_secret_30_days() {
+    let changed = date(2024, 3, 1);
+    let age = |on| {
+        Some(PasswordAge {
+            last_changed: changed,
+            on,
+        })
+    };
+    // Last valid day is 1 March + 30 days = 31 March.
+    assert_eq!(
+        password_due(Level::Secret, None, changed),
+        Some(date(2024, 3, 31))
+    );
+    assert!(check_password(Level::Secret, "abcd1234", None, age(date(2024, 3, 31))).is_empty());
+    assert_eq!(
+        check_password(Level::Secret, "abcd1234", None, age(date(2024, 4, 1))),
+        vec![PasswordProblem::Expired {
+            last_changed: changed,
+            max_age_days: 30,
+            due: date(2024, 3, 31)
+        }]
+    );
+    // A check date before the change is not an expiry.
+    assert!(check_password(Level::Secret, "abcd1234", None, age(date(2024, 2, 1))).is_empty());
+}
+
+#[test]
+fn r4_2_expiry_boundary_confidential_and_top_secret_7_days() {
+    let changed = date(2024, 2, 26);
+    let on = |d| {
+        Some(PasswordAge {
+            last_changed: changed,
+            on: d,
+        })
+    };
+    // 26 Feb + 7 = 4 March (2024 is a leap year).
+    assert!(check_password(
+        Level::Confidential,
+        "abcde12345",
+        None,
+        on(date(2024, 3, 4))
+    )
+    .is_empty());
+    assert_eq!(
+        check_password(
+            Level::Confidential,
+            "abcde12345",
+            None,
+            on(date(2024, 3, 5))
+        ),
+        vec![PasswordProblem::Expired {
+            last_changed: changed,
+            max_age_days: 7,
+            due: date(2024, 3, 4)
+        }]
+    );
+    let key = Some(SecondFactor::UsbKey);
+    assert_eq!(max_age_days(Level::TopSecret, key), Some(7));
+    assert_eq!(
+        check_password(Level::TopSecret, "abc123", key, on(date(2024, 3, 5))).len(),
+        1
+    );
+    // Biometrics: no rotation at all.
+    assert!(check_password(
+        Level::TopSecret,
+        "",
+        Some(SecondFactor::Biometric),
+        on(date(2030, 1, 1))
+    )
+    .is_empty());
+}
+
+#[test]
+fn r4_2_internal_follows_secret_and_unclassified_has_no_rule() {
+    assert_eq!(
+        PasswordPolicy::for_level(Level::Internal, None),
+        PasswordPolicy {
+            level: Level::Internal,
+            ..PasswordPolicy::for_level(Level::Secret, None)
+        }
+    );
+    assert_eq!(
+        check_password(Level::Internal, "abc1234", None, None),
+        vec![PasswordProblem::TooShort { min: 8, actual: 7 }]
+    );
+    assert!(check_password(
+        Level::Unclassified,
+        "",
+        None,
+        Some(PasswordAge {
+            last_changed: date(2000, 1, 1),
+            on: date(2024, 1, 1)
+        })
+    )
+    .is_empty());
+    assert_eq!(min_length(Level::Unclassified, None), None);
+    assert_eq!(
+        password_due(Level::Unclassified, None, date(2024, 1, 1)),
+        None
+    );
+}
+
+#[test]
+fn r4_2_lower_level_never_demands_more_than_higher_for_same_factor() {
+    let factors = [
+        None,
+        Some(SecondFactor::IcCard),
+        Some(SecondFactor::UsbKey),
+        Some(SecondFactor::OneTimePassword),
+        Some(SecondFactor::Biometric),
+    ];
+    for f in factors {
+        for pair in [Level::Secret, Level::Confidential, Level::TopSecret].windows(2) {
+            let (lo, hi) = (pair[0], pair[1]);
+            if let (Some(l), Some(h)) = (min_length(lo, f), min_length(hi, f)) {
+                if f.is_some() {
+                    assert!(l <= h, "{lo:?} {hi:?} {f:?}");
+                }
+            }
+            if let (Some(l), Some(h)) = (max_age_days(lo, f), max_age_days(hi, f)) {
+                assert!(l >= h, "{lo:?} {hi:?} {f:?}");
+            }
+        }
+    }
+    assert_eq!(
+        min_length(Level::Secret, Some(SecondFactor::UsbKey)),
+        Some(4)
+    );
+    assert_eq!(max_age_days(Level::Secret, None), Some(30));
+    assert_eq!(
+        max_age_days(Level::Confidential, Some(SecondFactor::IcCard)),
+        Some(7)
+    );
+}
+
+#[test]
+fn r4_2_problems_name_the_rule_and_explain_in_both_languages() {
+    let problems = check_password(
+        Level::TopSecret,
+        "x",
+        None,
+        Some(PasswordAge {
+            last_changed: date(2024, 1, 1),
+            on: date(2024, 2, 1),
+        }),
+    );
+    assert_eq!(problems.len(), 4);
+    for p in &problems {
+        assert_eq!(p.rule(), RuleId("R4.2"));
+        assert!(p.describe(Lang::Zh).contains("R4.2"));
+        assert!(p.describe(Lang::En).contains("R4.2"));
+        assert_ne!(p.describe(Lang::Zh), p.describe(Lang::En));
+    }
+    let expired = problems.last().unwrap();
+    assert!(expired.describe(Lang::Zh).contains("2024-01-08"));
+    let json = serde_json::to_string(&problems[1]).unwrap();
+    assert_eq!(json, r#"{"problem":"too_short","min":6,"actual":1}"#);
+}
+
+// ----------------------------------------------------------------------------------------------
+// R4.1 / R4.7 / R3.8 device lifecycle
+// ----------------------------------------------------------------------------------------------
+
+#[test]
+fn r4_1_device_level_is_the_highest_level_handled() {
+    assert_eq!(
+        device_level([Level::Secret, Level::Internal, Level::Confidential]),
+        Level::Confidential
+    );
+    assert_eq!(device_level([]), Level::Unclassified);
+    assert!(managed_as_classified(Level::Internal));
+    assert!(!managed_as_classified(Level::Unclassified));
+}
+
+#[test]
+fn r4_1_classified_device_needs_security_test_before_first_use() {
+    let d = Device::register(DeviceId(1), DeviceKind::DesktopComputer, Level::Secret, "A");
+    assert_eq!(
+        d.apply(&DeviceAction::Commission {
+            security_test: None
+        }),
+        Err(DeviceRefusal::SecurityTestRequired)
+    );
+    assert_eq!(d.state, DeviceState::Registered);
+    let used = d
+        .apply(&DeviceAction::Commission {
+            security_test: Some(OK),
+        })
+        .unwrap();
+    assert_eq!(used.state, DeviceState::InUse);
+    // A non-classified device may start without one.
+    let u = Device::register(DeviceId(2), DeviceKind::Printer, Level::Unclassified, "B");
+    assert_eq!(
+        u.apply(&DeviceAction::Commission {
+            security_test: None
+        })
+        .unwrap()
+        .state,
+        DeviceState::InUse
+    );
+    // Serial trimmed at registration.
+    assert_eq!(in_use(DeviceKind::Laptop, Level::Secret).serial, "SN-1");
+}
+
+#[test]
+fn r4_1_unprocessed_classified_device_is_never_given_away_or_sold() {
+    let d = in_use(DeviceKind::Laptop, Level::Confidential);
+    for disposal in [Disposal::GiveAway, Disposal::Sell] {
+        let r = d.apply(&DeviceAction::Dispose {
+            approval: OK,
+            disposal,
+        });
+        assert_eq!(
+            r,
+            Err(DeviceRefusal::NotSecurityProcessed {
+                state: DeviceState::InUse,
+                disposal
+            })
+        );
+        assert_eq!(r.unwrap_err().rule(), RuleId("R4.1"));
+    }
+    // Still in security processing is not enough.
+    let processing = d
+        .apply(&DeviceAction::SendForSecurityProcessing { approval: OK })
+        .unwrap();
+    assert!(matches!(
+        processing.apply(&DeviceAction::Dispose {
+            approval: OK,
+            disposal: Disposal::Sell
+        }),
+        Err(DeviceRefusal::NotSecurityProcessed { .. })
+    ));
+    // After processing it may be given away.
+    let gone = retired(DeviceKind::Laptop, Level::Confidential)
+        .apply(&DeviceAction::Dispose {
+            approval: OK,
+            disposal: Disposal::GiveAway,
+        })
+        .unwrap();
+    assert_eq!(
+        gone.state,
+        DeviceState::Disposed {
+            disposal: Disposal::GiveAway
+        }
+    );
+    // And a final state takes no more actions.
+    assert!(matches!(
+        gone.apply(&DeviceAction::Scrap {
+            approval: OK,
+            destruction_body: "销毁中心".into()
+        }),
+        Err(DeviceRefusal::WrongState { .. })
+    ));
+}
+
+#[test]
+fn r4_7_classified_device_is_never_discarded() {
+    let d = retired(DeviceKind::Server, Level::Secret);
+    let r = d.apply(&DeviceAction::Dispose {
+        approval: OK,
+        disposal: Disposal::Discard,
+    });
+    assert_eq!(r, Err(DeviceRefusal::DiscardForbidden));
+    assert_eq!(r.unwrap_err().rule(), RuleId("R4.7"));
+    // A non-classified device may be thrown away.
+    let u = in_use(DeviceKind::Server, Level::Unclassified);
+    assert!(u
+        .apply(&DeviceAction::Dispose {
+            approval: OK,
+            disposal: Disposal::Discard
+        })
+        .is_ok());
+}
+
+#[test]
+fn r4_7_scrapping_hands_the_device_to_a_named_destruction_body() {
+    let d = in_use(DeviceKind::UsbDisk, Level::TopSecret);
+    assert_eq!(
+        d.apply(&DeviceAction::Scrap {
+            approval: OK,
+            destruction_body: "  ".into()
+        }),
+        Err(DeviceRefusal::NoDestructionBody)
+    );
+    let s = d
+        .apply(&DeviceAction::Scrap {
+            approval: OK,
+            destruction_body: "市国家秘密载体销毁中心".into(),
+        })
+        .unwrap();
+    assert_eq!(s.state, DeviceState::Scrapped);
+    assert!(s.state.is_final());
+}
+
+#[test]
+fn r4_1_turning_unclassified_needs_storage_removed() {
+    let d = in_use(DeviceKind::DesktopComputer, Level::Secret);
+    let r = d.apply(&DeviceAction::Declassify {
+        approval: OK,
+        storage_removed: false,
+    });
+    assert_eq!(r, Err(DeviceRefusal::StorageNotRemoved));
+    assert_eq!(d.level, Level::Secret);
+    let u = d
+        .apply(&DeviceAction::Declassify {
+            approval: OK,
+            storage_removed: true,
+        })
+        .unwrap();
+    assert_eq!(
+        (u.level, u.state),
+        (Level::Unclassified, DeviceState::InUse)
+    );
+    assert_eq!(
+        u.apply(&DeviceAction::Declassify {
+            approval: OK,
+            storage_removed: true
+        }),
+        Err(DeviceRefusal::NotClassified)
+    );
+}
+
+#[test]
+fn r4_1_classified_removable_medium_cannot_be_declassified() {
+    let d = retired(DeviceKind::UsbDisk, Level::Secret);
+    let r = d.apply(&DeviceAction::Declassify {
+        approval: OK,
+        storage_removed: true,
+    });
+    assert_eq!(
+        r,
+        Err(DeviceRefusal::StorageMediumCannotBeDeclassified {
+            kind: DeviceKind::UsbDisk
+        })
+    );
+    assert!(r.unwrap_err().describe(Lang::Zh).contains("U盘"));
+}
+
+#[test]
+fn r3_8_classified_device_sent_out_only_to_approved_repairer_without_storage() {
+    let d = in_use(DeviceKind::Laptop, Level::Secret);
+    let out = |approved_repairer, storage_removed| DeviceAction::SendForRepair {
+        approval: OK,
+        site: RepairSite::SentOut {
+            approved_repairer,
+            storage_removed,
+        },
+    };
+    assert_eq!(
+        d.apply(&out(false, true)),
+        Err(DeviceRefusal::RepairerNotApproved)
+    );
+    let r = d.apply(&out(true, false));
+    assert_eq!(r, Err(DeviceRefusal::StorageNotRemovedForRepair));
+    assert_eq!(r.unwrap_err().rule(), RuleId("R3.8"));
+    let repaired = d.apply(&out(true, true)).unwrap();
+    assert_eq!(repaired.state, DeviceState::InRepair);
+    // Cannot be scrapped while away.
+    assert!(matches!(
+        repaired.apply(&DeviceAction::Scrap {
+            approval: OK,
+            destruction_body: "x".into()
+        }),
+        Err(DeviceRefusal::WrongState {
+            state: DeviceState::InRepair,
+            action: "scrap"
+        })
+    ));
+    assert_eq!(
+        repaired
+            .apply(&DeviceAction::ReturnFromRepair)
+            .unwrap()
+            .state,
+        DeviceState::InUse
+    );
+    // In-house repair needs no conditions; non-classified devices may go anywhere.
+    assert!(d
+        .apply(&DeviceAction::SendForRepair {
+            approval: OK,
+            site: RepairSite::InHouse
+        })
+        .is_ok());
+    assert!(in_use(DeviceKind::Laptop, Level::Unclassified)
+        .apply(&out(false, false))
+        .is_ok());
+}
+
+#[test]
+fn r4_1_refusals_explain_in_chinese_and_english() {
+    let all = [
+        DeviceRefusal::SecurityTestRequired,
+        DeviceRefusal::RepairerNotApproved,
+        DeviceRefusal::StorageNotRemovedForRepair,
+        DeviceRefusal::NotSecurityProcessed {
+            state: DeviceState::InUse,
+            disposal: Disposal::Sell,
+        },
+        DeviceRefusal::DiscardForbidden,
+        DeviceRefusal::NoDestructionBody,
+        DeviceRefusal::StorageNotRemoved,
+        DeviceRefusal::StorageMediumCannotBeDeclassified {
+            kind: DeviceKind::OpticalDisc,
+        },
+    ];
+    for r in all {
+        let zh = r.describe(Lang::Zh);
+        assert!(zh.contains(r.rule().0), "{zh}");
+        assert!(r.describe(Lang::En).contains(r.rule().0));
+    }
+}
+
+#[test]
+fn r4_device_kinds_and_peripherals_have_names() {
+    let mut zh: Vec<_> = DeviceKind::ALL.iter().map(|k| k.zh()).collect();
+    zh.sort_unstable();
+    zh.dedup();
+    assert_eq!(zh.len(), DeviceKind::ALL.len());
+    assert!(DeviceKind::PortableDrive.is_removable_storage());
+    assert!(!DeviceKind::Laptop.is_removable_storage());
+    assert!(DeviceKind::Multifunction.is_office_equipment());
+    assert!(DeviceKind::Server.is_computer());
+    assert_eq!(DeviceKind::UsbDisk.describe(Lang::En), "USB disk");
+    assert!(Peripheral::WirelessNetworkCard.is_wireless());
+    assert!(!Peripheral::Webcam.is_wireless());
+    assert!(Peripheral::Microphone.is_camera_or_microphone());
+}
