@@ -179,7 +179,8 @@ impl KnowledgeScope {
         self.intersect(other).1
     }
 
-    fn intersect(&self, other: &KnowledgeScope) -> (KnowledgeScope, BTreeSet<PersonId>) {
+    /// [`KnowledgeScope::intersection`] and [`KnowledgeScope::intersection_unresolved`] at once.
+    pub fn intersect(&self, other: &KnowledgeScope) -> (KnowledgeScope, BTreeSet<PersonId>) {
         let persons: BTreeSet<PersonId> =
             self.persons.intersection(&other.persons).copied().collect();
         let mut groups: BTreeMap<ScopeHolder, BTreeSet<PersonId>> = BTreeMap::new();

@@ -333,7 +333,7 @@ fn r4_2_problems_name_the_rule_and_explain_in_both_languages() {
         assert_ne!(p.describe(Lang::Zh), p.describe(Lang::En));
     }
     let expired = problems.last().unwrap();
-    assert!(expired.describe(Lang::Zh).contains("2024-01-08"));
+    assert!(expired.describe(Lang::Zh).contains("2024年1月8日"));
     let json = serde_json::to_string(&problems[1]).unwrap();
     assert_eq!(json, r#"{"problem":"too_short","min":6,"actual":1}"#);
 }
