@@ -1,0 +1,1 @@
+//! Findings, failures, summaries and the sinks that print them (being written).
