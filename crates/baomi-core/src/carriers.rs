@@ -790,6 +790,15 @@ impl Carrier {
                     check_approval(approval.as_ref(), kind, OFFICE_APPROVERS, *requested_by, on)?;
                 next.state = CarrierState::Released { on, approval };
             }
+            CarrierCommand::Remark { marking } => {
+                if marking.level() == Level::Unclassified {
+                    return Err(CarrierRefusal::NotClassified);
+                }
+                if *marking == self.marking {
+                    return Err(CarrierRefusal::RemarkUnchanged);
+                }
+                next.marking = marking.clone();
+            }
         }
         next.changed_on = on;
         let record = TransitionRecord {
@@ -1542,6 +1551,13 @@ pub enum CarrierCommand {
         /// The day the matter was declassified (not after today).
         matter_declassified_on: Date,
     },
+    /// R1.8: re-mark the carrier after its matter's level or period changed. The change itself
+    /// was approved on the matter (determination), so re-marking needs no approval of its own;
+    /// it is allowed wherever the carrier is, and recorded like every other transition.
+    Remark {
+        /// The new marking: the matter's changed mark.
+        marking: CarrierMarking,
+    },
     /// R3.10: release a declassified carrier from carrier management.
     Release {
         /// Required.
@@ -1565,6 +1581,7 @@ impl CarrierCommand {
             CarrierCommand::Destroy { .. } => CommandKind::Destroy,
             CarrierCommand::Declassify { .. } => CommandKind::Declassify,
             CarrierCommand::Release { .. } => CommandKind::Release,
+            CarrierCommand::Remark { .. } => CommandKind::Remark,
         }
     }
 }
@@ -1595,6 +1612,8 @@ pub enum CommandKind {
     Release,
     /// Copy (R1.11).
     Copy,
+    /// Re-mark after the matter changed (R1.8).
+    Remark,
 }
 
 impl CommandKind {
@@ -1615,6 +1634,7 @@ impl CommandKind {
             C::Receive => from == S::InTransit,
             C::Release => from == S::Declassified,
             C::Copy => matches!(from, S::InCustody | S::Lent),
+            C::Remark => !matches!(from, S::Destroyed | S::Declassified | S::Released),
         }
     }
 
@@ -1630,6 +1650,7 @@ impl CommandKind {
             CommandKind::Declassify => "R1.9",
             CommandKind::Release => "R3.10",
             CommandKind::Copy => "R1.11",
+            CommandKind::Remark => "R1.8",
         })
     }
 
@@ -1647,6 +1668,7 @@ impl CommandKind {
             CommandKind::Declassify => "解密",
             CommandKind::Release => "解除管理",
             CommandKind::Copy => "复制",
+            CommandKind::Remark => "重新标注密级",
         }
     }
 
@@ -1664,6 +1686,7 @@ impl CommandKind {
             CommandKind::Declassify => "declassify",
             CommandKind::Release => "release",
             CommandKind::Copy => "copy",
+            CommandKind::Remark => "re-mark",
         }
     }
 }
@@ -1736,6 +1759,9 @@ pub enum CarrierRefusal {
     /// An unclassified item is not a classified carrier (R3.2).
     #[error("an unclassified item is not a classified carrier and is not registered (R3.2)")]
     NotClassified,
+    /// A re-marking that changes nothing (R1.8).
+    #[error("the carrier already carries this marking; nothing to re-mark (R1.8)")]
+    RemarkUnchanged,
     /// The command does not exist from the current state (R3.10).
     #[error("cannot {command} a carrier that is {from} (R3.10)")]
     IllegalTransition {
@@ -1891,6 +1917,7 @@ impl CarrierRefusal {
         use CarrierRefusal as R;
         match self {
             R::EmptyNumber | R::EmptyLocation | R::EmptyTitle | R::NotClassified => RuleId("R3.2"),
+            R::RemarkUnchanged => RuleId("R1.8"),
             R::IllegalTransition { .. } | R::OutOfOrder { .. } => RuleId("R3.10"),
             R::ApprovalMissing { action, .. }
             | R::WrongApprover { action, .. }
@@ -1945,6 +1972,7 @@ impl Describe for CarrierRefusal {
             R::EmptyLocation => "管理人员须随时掌握载体去向：存放位置为空".to_owned(),
             R::EmptyTitle => "载体登记须写明标题或名称：标题为空".to_owned(),
             R::NotClassified => "非密物品不是涉密载体，不予登记".to_owned(),
+            R::RemarkUnchanged => "载体已是该密级标志，无需重新标注（R1.8）".to_owned(),
             R::IllegalTransition { from, command } => {
                 format!("载体处于“{}”状态，不能{}", from.zh(), command.zh())
             }

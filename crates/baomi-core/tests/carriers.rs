@@ -1272,6 +1272,7 @@ fn r3_10_table_allows_exactly_the_documented_transitions() {
             C::Declassify,
             C::Release,
             C::Copy,
+            C::Remark,
         ] {
             assert!(!c.allowed_from(s), "{c:?} from {s:?}");
         }
@@ -1530,4 +1531,48 @@ fn r3_6_work_secret_carriers_are_handled_as_secret() {
         ),
         CarrierRefusal::ApprovalMissing { .. }
     ));
+}
+
+#[test]
+fn r1_8_carrier_is_remarked_after_its_matter_changed() {
+    let c = secret_doc();
+    let lent = c
+        .apply(lend(Some(leader_ok()), true, date(2025, 4, 30)), day())
+        .unwrap()
+        .carrier;
+    let new_mark = Mark::parse("机密★15年").unwrap();
+    let t = lent
+        .apply(
+            CarrierCommand::Remark {
+                marking: CarrierMarking::Mark(new_mark.clone()),
+            },
+            day(),
+        )
+        .unwrap();
+    // Re-marked wherever it is; still lent, now handled as Confidential.
+    assert_eq!(t.carrier.marking(), &CarrierMarking::Mark(new_mark.clone()));
+    assert_eq!(t.carrier.level(), Level::Confidential);
+    assert_eq!(t.carrier.state().status(), CarrierStatus::Lent);
+    assert_eq!(t.record.command.kind(), CommandKind::Remark);
+    assert_eq!(CommandKind::Remark.rule(), RuleId("R1.8"));
+
+    // The same marking again changes nothing and is refused; so is "unclassified"
+    // (declassification is its own transition, R1.9).
+    let again = refused(
+        &t.carrier,
+        CarrierCommand::Remark {
+            marking: CarrierMarking::Mark(new_mark),
+        },
+        day(),
+    );
+    assert_eq!(again, CarrierRefusal::RemarkUnchanged);
+    assert_eq!(again.rule(), RuleId("R1.8"));
+    let open = refused(
+        &t.carrier,
+        CarrierCommand::Remark {
+            marking: CarrierMarking::Level(Level::Unclassified),
+        },
+        day(),
+    );
+    assert_eq!(open, CarrierRefusal::NotClassified);
 }
