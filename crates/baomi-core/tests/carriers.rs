@@ -1116,7 +1116,7 @@ fn r3_9_destruction_needs_an_adequate_method() {
 }
 
 #[test]
-fn r3_9_drafts_may_be_destroyed_straight_from_registration() {
+fn r3_3_drafts_may_be_destroyed_straight_from_registration() {
     let draft = Carrier::register(
         registration(1, "草稿-01", CarrierKind::PaperDocument, Level::Secret),
         day(),
