@@ -40,17 +40,37 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command {
         Command::Mark(cmd) => commands::mark::run(cmd, cli.lang),
         Command::Password(cmd) => commands::password::run(cmd, cli.lang),
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`baomi … | head`): a clean exit, as ripgrep does.
+        Err(e) if e.broken_pipe => ExitCode::SUCCESS,
         Err(e) => {
             // One line on stderr, nothing on stdout (scripts rely on it).
             eprintln!("baomi: {}", e.message.replace('\n', " "));
             ExitCode::from(2)
         }
     }
+}
+
+/// Help and version go to stdout with exit 0; a usage error is one line on stderr, exit 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // Printing help can only fail on a closed stdout; nothing useful is left to do then.
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("baomi: {first}");
+    ExitCode::from(2)
 }

@@ -260,7 +260,7 @@ fn r4_2_password_check_top_secret_needs_a_second_factor() {
             "--level",
             "top_secret",
             "--second-factor",
-            "usb-key",
+            "usb_key",
         ],
         Some("abcde1"),
     );
@@ -272,7 +272,7 @@ fn r4_2_password_check_top_secret_needs_a_second_factor() {
             "--level",
             "confidential",
             "--second-factor",
-            "ic-card",
+            "ic_card",
         ],
         Some("ab12"),
     );
@@ -352,4 +352,75 @@ fn r4_2_password_check_usage_errors_exit_2() {
         Some(""),
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_are_one_line_on_stderr_and_exit_2() {
+    for args in [
+        &[
+            "mark",
+            "status",
+            "秘密★10年",
+            "--classified-on",
+            "2020-13-01",
+            "--on",
+            "2021-01-01",
+        ][..],
+        &["mark", "parse"][..],
+        &[
+            "password",
+            "check",
+            "--level",
+            "secret",
+            "--second-factor",
+            "pin",
+        ][..],
+        &["no-such-command"][..],
+    ] {
+        let o = baomi_with_stdin(args, Some("abcd1234"));
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err:?}");
+        assert!(err.starts_with("baomi: "), "{err:?}");
+    }
+    // Help is not an error.
+    let o = baomi(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("mark"));
+}
+
+#[test]
+fn r4_2_password_check_refuses_a_check_date_before_the_change() {
+    let o = baomi_with_stdin(
+        &[
+            "password",
+            "check",
+            "--level",
+            "secret",
+            "--last-changed",
+            "2026-10-01",
+            "--on",
+            "2026-09-30",
+        ],
+        Some("abcd1234"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_closed_stdout_is_a_clean_exit() {
+    // The pipe's read end is closed before baomi starts, so its first write fails with
+    // EPIPE: that must be a quiet exit 0, not a panic (exit 101).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_baomi"))
+        .args(["mark", "parse", "机密★10年"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stderr.is_empty());
 }

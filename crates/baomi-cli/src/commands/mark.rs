@@ -1,6 +1,6 @@
 //! `baomi mark parse` and `baomi mark status` (DOMAIN R1.1–R1.3, R1.9).
 
-use super::{parse_date, print_json, CliError};
+use super::{out_line, parse_date, print_json, CliError};
 use baomi_core::marks::{LegalBasis, Mark, Term};
 use baomi_core::{Describe, Lang};
 use clap::Subcommand;
@@ -55,9 +55,9 @@ pub fn run(cmd: MarkCommand, lang: Lang) -> Result<ExitCode, CliError> {
                     "term": term_json(mark.term()),
                     "zh": mark.to_zh(),
                     "en": mark.to_en(),
-                }));
+                }))?;
             } else {
-                print_human(&mark, lang);
+                print_human(&mark, lang)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -85,7 +85,7 @@ pub fn run(cmd: MarkCommand, lang: Lang) -> Result<ExitCode, CliError> {
                 print_json(&json!({
                     "in_force": in_force,
                     "declassifies_on": declassifies_on.map(|d| d.to_string()),
-                }));
+                }))?;
             } else {
                 let state = match (in_force, lang) {
                     (true, Lang::Zh) => "保密期内",
@@ -103,7 +103,7 @@ pub fn run(cmd: MarkCommand, lang: Lang) -> Result<ExitCode, CliError> {
                         "no fixed declassification date (condition or work secret)".to_owned()
                     }
                 };
-                println!("{}: {state}; {when}", mark_text(&mark, lang));
+                out_line(format!("{}: {state}; {when}", mark_text(&mark, lang)))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -143,7 +143,7 @@ fn mark_text(mark: &Mark, lang: Lang) -> String {
     }
 }
 
-fn print_human(mark: &Mark, lang: Lang) {
+fn print_human(mark: &Mark, lang: Lang) -> Result<(), CliError> {
     let term = match (mark.term(), lang) {
         (Term::Years { years }, Lang::Zh) => format!("{years} 年"),
         (Term::Years { years }, Lang::En) => format!("{years} years"),
@@ -165,14 +165,14 @@ fn print_human(mark: &Mark, lang: Lang) {
     let level = mark.level();
     match lang {
         Lang::Zh => {
-            println!("密级：{}（{}）", level.zh(), level.en());
-            println!("保密期限：{term}");
+            out_line(format!("密级：{}（{}）", level.zh(), level.en()))?;
+            out_line(format!("保密期限：{term}"))?;
         }
         Lang::En => {
-            println!("level: {} ({})", level.en(), level.zh());
-            println!("period: {term}");
+            out_line(format!("level: {} ({})", level.en(), level.zh()))?;
+            out_line(format!("period: {term}"))?;
         }
     }
-    println!("中文：{}", mark.to_zh());
-    println!("English: {}", mark.to_en());
+    out_line(format!("中文：{}", mark.to_zh()))?;
+    out_line(format!("English: {}", mark.to_en()))
 }

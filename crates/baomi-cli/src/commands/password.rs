@@ -1,7 +1,7 @@
 //! `baomi password check` (DOMAIN R4.2): the password comes from standard input, never from
 //! the command line (argv is visible to every user of the machine and lands in shell history).
 
-use super::{parse_date, CliError};
+use super::{out_line, parse_date, CliError};
 use baomi_core::devices::{check_password, PasswordAge, SecondFactor};
 use baomi_core::marks::Level;
 use baomi_core::{Describe, Lang};
@@ -52,6 +52,7 @@ impl From<PolicyLevel> for Level {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
 pub enum Factor {
     IcCard,
     UsbKey,
@@ -77,14 +78,20 @@ pub fn run(cmd: PasswordCommand, lang: Lang) -> Result<ExitCode, CliError> {
         last_changed,
         on,
     } = cmd;
-    let password = read_password(lang)?;
     let age = match (last_changed, on) {
+        (Some(last_changed), Some(on)) if on < last_changed => {
+            return Err(CliError::new(lang.pick(
+                "--on 早于 --last-changed：检查日不能早于上次更换日",
+                "--on is before --last-changed: the check cannot precede the change",
+            )))
+        }
         (Some(last_changed), Some(on)) => Some(PasswordAge { last_changed, on }),
         _ => None,
     };
+    let password = read_password(lang)?;
     let problems = check_password(level.into(), &password, second_factor.map(Into::into), age);
     for p in &problems {
-        println!("{}", p.describe(lang));
+        out_line(p.describe(lang))?;
     }
     Ok(if problems.is_empty() {
         ExitCode::SUCCESS
