@@ -276,7 +276,7 @@ pub enum HexError {
         length: usize,
     },
     /// The text decodes to the wrong number of bytes.
-    #[error("expected {expected} bytes ({} hex digits), found {found} bytes", expected * 2)]
+    #[error("expected {expected} bytes ({} hex digits), found {found} bytes", expected.saturating_mul(2))]
     WrongLength {
         /// Bytes expected.
         expected: usize,
@@ -306,7 +306,7 @@ impl Describe for HexError {
                 }
                 HexError::WrongLength { expected, found } => format!(
                     "应为 {expected} 字节（{} 位十六进制），实为 {found} 字节",
-                    expected * 2
+                    expected.saturating_mul(2)
                 ),
             },
         }

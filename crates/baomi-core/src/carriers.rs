@@ -49,7 +49,8 @@
 //!   approval path, so carrying out to one is always refused.
 //! * "In-house first" (R3.8) is the caller's workflow; the core records which arrangement was
 //!   used and enforces the conditions of each (supervisor on site; designated repairer, approval
-//!   and storage removed when sent out).
+//!   and storage removed when sent out; a carrier that is itself a storage medium is never
+//!   sent out, since it has no storage part to remove).
 //! * [`Carrier::holder`] is the person currently accountable: the borrower while lent, the bearer
 //!   while carried out, the courier while a dedicated courier carries it; [`Carrier::location`]
 //!   is the place it is kept, changed on custody and on receipt.
@@ -170,14 +171,24 @@ impl CarrierKind {
         }
     }
 
-    /// True when the carrier holds (or may hold) an information storage part that must be
-    /// removed before it is sent out for repair (R3.8): electronic, magnetic, equipment and
-    /// products.
-    pub fn has_removable_storage(self) -> bool {
+    /// True when the carrier **is** a storage medium (optical, electronic and magnetic
+    /// families: disc, USB disk, portable drive, hard disk, tape, floppy). It has no storage part
+    /// to remove, so R3.8's "storage parts removed first" can never be met: such a carrier is
+    /// never sent out for repair ([`CarrierRefusal::StorageMediumCannotBeSentOut`]); it is
+    /// repaired in house or on site under supervision, or destroyed. Optical discs are included
+    /// as storage media too (**practice**: the same reasoning; DOMAIN does not single them out).
+    pub fn is_storage_medium(self) -> bool {
         matches!(
             self.family(),
-            CarrierFamily::Electronic | CarrierFamily::Magnetic | CarrierFamily::EquipmentOrProduct
+            CarrierFamily::Optical | CarrierFamily::Electronic | CarrierFamily::Magnetic
         )
+    }
+
+    /// True when the carrier holds (or may hold) an information storage part that must be
+    /// removed before it is sent out for repair (R3.8): equipment and products. Storage media
+    /// themselves are not "with storage" but storage ([`CarrierKind::is_storage_medium`]).
+    pub fn has_removable_storage(self) -> bool {
+        self.family() == CarrierFamily::EquipmentOrProduct
     }
 
     /// 文件, 图纸, 书刊资料, 光盘, U盘, 移动硬盘, 硬盘, 磁带, 软盘, 涉密设备, 涉密产品.
@@ -873,6 +884,9 @@ impl Carrier {
                 designation,
                 storage_removed,
             } => {
+                if self.kind.is_storage_medium() {
+                    return Err(CarrierRefusal::StorageMediumCannotBeSentOut { kind: self.kind });
+                }
                 clean_text(repairer).ok_or(CarrierRefusal::RepairerUnnamed)?;
                 if designation.as_deref().and_then(clean_text).is_none() {
                     return Err(CarrierRefusal::RepairerNotDesignated);
@@ -1222,7 +1236,8 @@ pub enum RepairArrangement {
         repairer: String,
         /// The reference of its designation; `None` means not designated, which is refused.
         designation: Option<String>,
-        /// The information storage parts were removed before sending.
+        /// The information storage parts were removed before sending (equipment and products;
+        /// a storage medium is refused whatever this says).
         storage_removed: bool,
     },
 }
@@ -1892,6 +1907,13 @@ pub enum CarrierRefusal {
         /// The kind.
         kind: CarrierKind,
     },
+    /// R3.8: a storage medium is itself the storage; it cannot be sent out "with its storage
+    /// removed", so it is never sent out for repair.
+    #[error("a {} is itself a storage medium and is never sent out for repair; repair it in house or on site under supervision, or destroy it (R3.8)", .kind.en())]
+    StorageMediumCannotBeSentOut {
+        /// The kind.
+        kind: CarrierKind,
+    },
     /// R3.9: no destruction method.
     #[error("destruction needs a method: the designated destruction body or in-house equipment meeting the national standard (R3.9)")]
     DestructionMethodMissing,
@@ -1936,9 +1958,10 @@ impl CarrierRefusal {
             | R::AbroadWithoutCompetentApproval
             | R::TopSecretNeedsEscort
             | R::BearerNotCleared { .. } => RuleId("R3.6"),
-            R::RepairerUnnamed | R::RepairerNotDesignated | R::StorageNotRemoved { .. } => {
-                RuleId("R3.8")
-            }
+            R::RepairerUnnamed
+            | R::RepairerNotDesignated
+            | R::StorageNotRemoved { .. }
+            | R::StorageMediumCannotBeSentOut { .. } => RuleId("R3.8"),
             R::DestructionMethodMissing | R::DestructionInadequate { .. } => RuleId("R3.9"),
             R::NotYetDeclassified { .. } => RuleId("R1.9"),
         }
@@ -2051,6 +2074,10 @@ impl Describe for CarrierRefusal {
             R::StorageNotRemoved { kind } => {
                 format!("{}送外维修前须拆除信息存储部件", kind.zh())
             }
+            R::StorageMediumCannotBeSentOut { kind } => format!(
+                "{}本身即为存储介质，不得送外维修；应由本单位人员维修或外单位人员在现场监督下维修，或予以销毁",
+                kind.zh()
+            ),
             R::DestructionMethodMissing => {
                 "销毁须送销毁工作机构或定点单位，或使用符合国家保密标准的设备自行销毁".to_owned()
             }

@@ -13,18 +13,23 @@
 //!    review, early declassification, condition met and [`ClassifiedMatter::status_on`];
 //!    every change returns a [`MatterEffect`] (who to tell, which carriers to re-mark).
 //! 5. **Escalation** (R1.10): [`escalation_target`], the [`UnclearMatter`] and [`Dispute`]
-//!    workflows with their [`Stage`]s and deadlines.
+//!    workflows with their [`Stage`]s and deadlines; a provincial department that finds a
+//!    matter may be Top Secret forwards it to the national one ([`Step::Forward`]).
 //! 6. **Derived works** (R1.11): [`derive()`], [`derivation_requirement`], [`intersect_scopes`].
 //! 7. **Records and refusals**: [`Event`], [`Action`], [`Refusal`] (each with its rule id).
 //!
 //! Every operation validates first and changes state only when every check passed. The one
-//! deliberate exception is [`ProposalRecord::approve`]: a refused approval leaves the proposal
-//! pending but appends the refusal to its history, because R1.6 wants every step recorded.
+//! deliberate exception is deciding a proposal ([`ProposalRecord::approve`],
+//! [`ProposalRecord::reject`]): a refused attempt leaves the proposal pending but appends the
+//! refusal to its history, because R1.6 wants every step recorded. Two refusals are not
+//! attempts and are never recorded: a proposal already decided, and a date before the last
+//! successful step. Refused attempts do not move the date-ordering anchor: only successful
+//! steps are kept in date order.
 //!
 //! Dates are civil days. A period "ends" on the day [`Mark::declassifies_on`] gives: the matter
 //! is declassified on that day (R1.9), so it is in force only strictly before it.
 
-use crate::access::{KnowledgeScope, ScopeHolder};
+use crate::access::{KnowledgeScope, ScopeError, ScopeHolder};
 use crate::ids::{MatterId, PersonId, UnitId};
 use crate::marks::{add_years, LegalBasis, Level, Mark, MarkError, MarkErrorKind, Term};
 use crate::{Describe, Lang, RuleId};
@@ -396,7 +401,8 @@ pub struct Proposal {
     pub title: String,
     /// The proposed level and period or condition (R1.3).
     pub mark: Mark,
-    /// Who may know it (R1.7); must name at least one person.
+    /// Who may know it (R1.7); must name at least one person, and every unit or department in
+    /// it must be limited to named persons ([`KnowledgeScope::validate`]).
     pub scope: KnowledgeScope,
     /// The catalogue item it falls under (R1.6); must not be blank.
     pub basis: String,
@@ -414,7 +420,8 @@ pub struct Proposal {
 
 impl Proposal {
     /// The proposal names everything R1.6 asks for: a state-secret level (R1.1), a title, a
-    /// basis (R1.6) and a non-empty knowledge scope (R1.7).
+    /// basis (R1.6) and a valid knowledge scope (R1.7: names someone, and every unit or
+    /// department in it is limited to named persons).
     pub fn check_complete(&self) -> Result<(), Refusal> {
         let level = self.mark.level();
         if !level.is_state_secret() {
@@ -426,9 +433,7 @@ impl Proposal {
         if self.basis.trim().is_empty() {
             return Err(Refusal::EmptyBasis);
         }
-        if self.scope.is_empty() {
-            return Err(Refusal::EmptyScope);
-        }
+        self.scope.validate()?;
         Ok(())
     }
 
@@ -471,6 +476,11 @@ pub enum ProposalState {
 }
 
 /// A filed proposal with its history (R1.6): proposed, every refused attempt, the decision.
+///
+/// The history is in recording order. Successful steps (proposed, approved, rejected) are in
+/// date order; a refused attempt is recorded with the date it was made but does not constrain
+/// later steps, so a valid decision may carry an earlier date than a refused attempt (never an
+/// earlier date than the filing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProposalRecord {
     proposal: Proposal,
@@ -506,15 +516,41 @@ impl ProposalRecord {
         &self.state
     }
 
-    /// Every step so far, oldest first.
+    /// Every step so far, in recording order (see [`ProposalRecord`] for how dates relate).
     pub fn history(&self) -> &[Event] {
         &self.history
     }
 
+    /// The date of the last successful step; refused attempts do not count.
     fn last_step(&self) -> Date {
         self.history
-            .last()
+            .iter()
+            .rev()
+            .find(|e| !e.action.is_refused_attempt())
             .map_or(self.proposal.proposed_on, |e| e.on)
+            .max(self.proposal.proposed_on)
+    }
+
+    /// Records a refused attempt to decide (R1.6), unless the refusal is not an attempt at
+    /// all: the proposal was already decided, or the date is before the last successful step.
+    fn record_refusal(&mut self, by: PersonId, on: Date, refusal: &Refusal, approving: bool) {
+        if matches!(
+            refusal,
+            Refusal::AlreadyDecided | Refusal::DateBeforePreviousStep { .. }
+        ) {
+            return;
+        }
+        let refusal = refusal.clone();
+        self.history.push(Event {
+            by,
+            on,
+            action: if approving {
+                Action::Refused { refusal }
+            } else {
+                Action::RejectionRefused { refusal }
+            },
+            reason: String::new(),
+        });
     }
 
     /// Checks, without recording anything, whether `classifier` may approve on `on`:
@@ -572,8 +608,9 @@ impl ProposalRecord {
 
     /// R1.6: approves the proposal on `on`, yielding the classified matter `matter` whose
     /// period counts from `on`. On refusal the proposal stays pending and the refusal is
-    /// appended to its history (except a date before the last step, which would put the
-    /// history out of order).
+    /// appended to its history as [`Action::Refused`] — except [`Refusal::AlreadyDecided`] and
+    /// [`Refusal::DateBeforePreviousStep`] (a date before the filing or the last successful
+    /// step), which are not attempts and leave the record unchanged.
     pub fn approve(
         &mut self,
         classifier: &Classifier,
@@ -584,16 +621,7 @@ impl ProposalRecord {
         let authority = match self.check_approval(classifier, units, on) {
             Ok(a) => a,
             Err(refusal) => {
-                if !matches!(refusal, Refusal::DateBeforePreviousStep { .. }) {
-                    self.history.push(Event {
-                        by: classifier.person,
-                        on,
-                        action: Action::Refused {
-                            refusal: refusal.clone(),
-                        },
-                        reason: String::new(),
-                    });
-                }
+                self.record_refusal(classifier.person, on, &refusal, true);
                 return Err(refusal);
             }
         };
@@ -626,22 +654,21 @@ impl ProposalRecord {
     }
 
     /// A classifier of the proposal's unit, qualified for its level, rejects it on its merits
-    /// (e.g. not secret, R1.12) with a reason.
+    /// (e.g. not secret, R1.12) with a reason. A refusal is recorded exactly as for
+    /// [`ProposalRecord::approve`], as [`Action::RejectionRefused`].
     pub fn reject(
         &mut self,
         classifier: &Classifier,
         on: Date,
         reason: &str,
     ) -> Result<(), Refusal> {
-        self.check_decision(classifier, on)?;
-        if classifier.unit != self.proposal.unit {
-            return Err(Refusal::ClassifierOfAnotherUnit {
-                person: classifier.person,
-                classifier_unit: classifier.unit,
-                unit: self.proposal.unit,
-            });
-        }
-        let reason = require_reason(reason)?;
+        let reason = match self.check_rejection(classifier, on, reason) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.record_refusal(classifier.person, on, &refusal, false);
+                return Err(refusal);
+            }
+        };
         self.history.push(Event {
             by: classifier.person,
             on,
@@ -650,6 +677,24 @@ impl ProposalRecord {
         });
         self.state = ProposalState::Rejected { on };
         Ok(())
+    }
+
+    /// The checks of [`ProposalRecord::reject`]; returns the trimmed reason.
+    fn check_rejection(
+        &self,
+        classifier: &Classifier,
+        on: Date,
+        reason: &str,
+    ) -> Result<String, Refusal> {
+        self.check_decision(classifier, on)?;
+        if classifier.unit != self.proposal.unit {
+            return Err(Refusal::ClassifierOfAnotherUnit {
+                person: classifier.person,
+                classifier_unit: classifier.unit,
+                unit: self.proposal.unit,
+            });
+        }
+        require_reason(reason)
     }
 }
 
@@ -876,7 +921,8 @@ impl ClassifiedMatter {
     pub fn last_reviewed_on(&self) -> Option<Date> {
         self.last_reviewed_on
     }
-    /// Every step from the proposal on, oldest first.
+    /// Every step from the proposal on, in recording order (refused attempts at approval keep
+    /// the date they were made; see [`ProposalRecord`]).
     pub fn history(&self) -> &[Event] {
         &self.history
     }
@@ -1021,9 +1067,7 @@ impl ClassifiedMatter {
             return Err(Refusal::ChangeEndsPeriod { ends, on });
         }
         let scope = change.scope.unwrap_or_else(|| self.scope.clone());
-        if scope.is_empty() {
-            return Err(Refusal::EmptyScope);
-        }
+        scope.validate()?;
         if mark == self.mark && scope == self.scope {
             return Err(Refusal::NothingChanged);
         }
@@ -1230,6 +1274,15 @@ pub enum ConfidentialityDepartment {
 }
 
 impl ConfidentialityDepartment {
+    /// The department a case is forwarded to when it is beyond this one's competence
+    /// (R1.10): provincial → national; `None` for the national department.
+    pub fn above(self) -> Option<ConfidentialityDepartment> {
+        match self {
+            ConfidentialityDepartment::Provincial => Some(ConfidentialityDepartment::National),
+            ConfidentialityDepartment::National => None,
+        }
+    }
+
     /// The highest level this department may confirm.
     pub fn highest_level(self) -> Level {
         match self {
@@ -1317,6 +1370,9 @@ pub enum Step {
     Accept,
     /// The disputant takes the dispute to the department.
     Escalate,
+    /// The provincial department finds the matter may be Top Secret, beyond its competence,
+    /// and forwards the case to the national department.
+    Forward,
     /// The department decides.
     Decide,
 }
@@ -1329,6 +1385,7 @@ impl Step {
             Step::Answer => "答复",
             Step::Accept => "接受答复",
             Step::Escalate => "提请上级确定",
+            Step::Forward => "转报国家保密行政管理部门",
             Step::Decide => "作出决定",
         }
     }
@@ -1340,6 +1397,7 @@ impl Step {
             Step::Answer => "answer",
             Step::Accept => "accept",
             Step::Escalate => "escalate",
+            Step::Forward => "forward to the national department",
             Step::Decide => "decide",
         }
     }
@@ -1357,6 +1415,9 @@ fn illegal(stage: Stage, step: Step) -> Refusal {
 /// R1.10: an unclear matter (not covered by the catalogue). Its proposed level is protected
 /// from the day it is opened; the unit submits it to [`escalation_target`] of the level within
 /// [`SUBMIT_WITHIN_DAYS`]; the department decides within [`DEPARTMENT_DECIDES_WITHIN_DAYS`].
+/// A provincial department that finds the matter may be Top Secret cannot decide that
+/// ([`Refusal::BeyondDepartmentCompetence`]); it forwards the case to the national department
+/// ([`UnclearMatter::forward`]), whose deadline counts from the day of forwarding.
 /// A confirmed matter is then classified through a [`ProposalRecord`] citing the decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnclearMatter {
@@ -1419,9 +1480,14 @@ impl UnclearMatter {
     }
 
     /// The level to protect it at now: the proposed level until decided (R1.10), then the
-    /// confirmed one (`None` if not a state secret).
+    /// confirmed one (`None` if not a state secret). While a case forwarded to the national
+    /// department is pending, it is protected as Top Secret (**practice**: the provincial
+    /// department found it may be Top Secret, and protection takes the safe side).
     pub fn protected_level(&self) -> Option<Level> {
         match self.final_level {
+            None if self.department == ConfidentialityDepartment::National => {
+                Some(Level::TopSecret)
+            }
             None => Some(self.proposal.mark.level()),
             Some(l) => Some(l).filter(|l| l.is_state_secret()),
         }
@@ -1454,6 +1520,25 @@ impl UnclearMatter {
         let department = self.department;
         self.push(by, on, Action::Submitted { department }, reason);
         self.stage = Stage::WithDepartment;
+        self.stage_since = on;
+        Ok(())
+    }
+
+    /// R1.10: the provincial department finds the matter may be Top Secret, beyond its
+    /// competence, and forwards the case to the national department (`by` records it). The
+    /// case stays with a department; the decision deadline counts afresh from `on`.
+    pub fn forward(&mut self, by: PersonId, on: Date, reason: &str) -> Result<(), Refusal> {
+        if self.stage != Stage::WithDepartment {
+            return Err(illegal(self.stage, Step::Forward));
+        }
+        let from = self.department;
+        let to = from
+            .above()
+            .ok_or(Refusal::NoHigherDepartment { department: from })?;
+        check_order(self.stage_since, on)?;
+        let reason = require_reason(reason)?;
+        self.push(by, on, Action::Forwarded { from, to }, reason);
+        self.department = to;
         self.stage_since = on;
         Ok(())
     }
@@ -1500,7 +1585,9 @@ fn check_competence(department: ConfidentialityDepartment, level: Level) -> Resu
 /// [`CLASSIFIER_ANSWERS_WITHIN_DAYS`], practice); the disputant accepts the answer or takes it
 /// up the same path as an unclear matter — to [`escalation_target`] of the highest level in
 /// play (determined, claimed, answered) — which decides within
-/// [`DEPARTMENT_DECIDES_WITHIN_DAYS`]. The final level is applied to the matter by a change
+/// [`DEPARTMENT_DECIDES_WITHIN_DAYS`]. As for an unclear matter, a provincial department that
+/// finds the matter may be Top Secret forwards the case to the national department
+/// ([`Dispute::forward`]). The final level is applied to the matter by a change
 /// ([`ClassifiedMatter::change`] or a declassification), which the caller performs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dispute {
@@ -1685,6 +1772,24 @@ impl Dispute {
         Ok(())
     }
 
+    /// R1.10: the provincial department finds the matter may be Top Secret, beyond its
+    /// competence, and forwards the case to the national department (`by` records it); the
+    /// decision deadline counts afresh from `on`.
+    pub fn forward(&mut self, by: PersonId, on: Date, reason: &str) -> Result<(), Refusal> {
+        let (Stage::WithDepartment, Some(from)) = (self.stage, self.department) else {
+            return Err(illegal(self.stage, Step::Forward));
+        };
+        let to = from
+            .above()
+            .ok_or(Refusal::NoHigherDepartment { department: from })?;
+        check_order(self.stage_since, on)?;
+        let reason = require_reason(reason)?;
+        self.push(by, on, Action::Forwarded { from, to }, reason);
+        self.department = Some(to);
+        self.stage_since = on;
+        Ok(())
+    }
+
     /// Records the department's final decision (`by` records it), within its competence.
     pub fn decide(
         &mut self,
@@ -1864,7 +1969,9 @@ pub fn intersect_scopes(a: &KnowledgeScope, b: &KnowledgeScope) -> ScopeIntersec
 /// R1.11: derives a work from `sources` as `request` asks. Each source still in force on the
 /// day needs, by its level ([`derivation_requirement`]): Top Secret — a consent from the unit
 /// that classified it (R1.11's "originating unit") or a unit above it; Confidential and
-/// Secret — that, or an approval from the deriving unit or a unit above it.
+/// Secret — that, or an approval from the deriving unit or a unit above it. Declassified
+/// sources impose nothing; a source not yet classified on the day is refused
+/// ([`Refusal::SourceNotYetClassified`]), never silently dropped.
 pub fn derive(
     sources: &[&ClassifiedMatter],
     request: &DerivationRequest,
@@ -1874,13 +1981,20 @@ pub fn derive(
         return Err(Refusal::NoSources);
     }
     let on = request.on;
-    let live: Vec<(&ClassifiedMatter, Option<Date>)> = sources
-        .iter()
-        .filter_map(|m| match m.status_on(on) {
-            MatterStatus::InForce { declassifies_on } => Some((*m, declassifies_on)),
-            _ => None,
-        })
-        .collect();
+    let mut live: Vec<(&ClassifiedMatter, Option<Date>)> = Vec::new();
+    for m in sources {
+        match m.status_on(on) {
+            MatterStatus::InForce { declassifies_on } => live.push((*m, declassifies_on)),
+            MatterStatus::Declassified { .. } => {}
+            MatterStatus::NotYetClassified => {
+                return Err(Refusal::SourceNotYetClassified {
+                    matter: m.id(),
+                    classified_on: m.classified_on(),
+                    on,
+                })
+            }
+        }
+    }
     for (m, _) in &live {
         let originator_ok =
             |c: &Consent| c.unit == m.unit() || units.is_superior_of(c.unit, m.unit());
@@ -2010,8 +2124,14 @@ pub struct Event {
 pub enum Action {
     /// A proposal was filed (R1.6).
     Proposed,
-    /// An approval was refused (R1.4–R1.6, R1.2).
+    /// An attempt to approve a proposal was refused (R1.4–R1.6, R1.2); the proposal stays
+    /// pending.
     Refused {
+        /// Why.
+        refusal: Refusal,
+    },
+    /// An attempt to reject a proposal was refused (R1.5, R1.6); the proposal stays pending.
+    RejectionRefused {
         /// Why.
         refusal: Refusal,
     },
@@ -2077,6 +2197,13 @@ pub enum Action {
         /// The department.
         department: ConfidentialityDepartment,
     },
+    /// A department forwarded the case to the one above it (R1.10).
+    Forwarded {
+        /// The department that forwarded it.
+        from: ConfidentialityDepartment,
+        /// The department it went to.
+        to: ConfidentialityDepartment,
+    },
     /// A department decided (R1.10).
     Decided {
         /// The level decided; below Secret means "not a state secret".
@@ -2085,11 +2212,21 @@ pub enum Action {
 }
 
 impl Action {
+    /// True for a refused attempt ([`Action::Refused`], [`Action::RejectionRefused`]): recorded,
+    /// but not a step that later steps are ordered against.
+    pub fn is_refused_attempt(&self) -> bool {
+        matches!(
+            self,
+            Action::Refused { .. } | Action::RejectionRefused { .. }
+        )
+    }
+
     /// The name in Chinese.
     pub fn zh(&self) -> &'static str {
         match self {
             Action::Proposed => "提出定密意见",
-            Action::Refused { .. } => "审核不予批准",
+            Action::Refused { .. } => "批准操作被拒绝",
+            Action::RejectionRefused { .. } => "决定不定密操作被拒绝",
             Action::Approved { .. } => "审核批准定密",
             Action::Rejected => "审核决定不定密",
             Action::Changed { .. } => "密点变更",
@@ -2102,6 +2239,7 @@ impl Action {
             Action::Answered { .. } => "原定密责任人答复",
             Action::Accepted { .. } => "接受答复",
             Action::Escalated { .. } => "提请保密行政管理部门确定",
+            Action::Forwarded { .. } => "转报国家保密行政管理部门确定",
             Action::Decided { .. } => "保密行政管理部门作出决定",
         }
     }
@@ -2111,6 +2249,7 @@ impl Action {
         match self {
             Action::Proposed => "proposed",
             Action::Refused { .. } => "approval refused",
+            Action::RejectionRefused { .. } => "rejection refused",
             Action::Approved { .. } => "approved",
             Action::Rejected => "rejected",
             Action::Changed { .. } => "changed",
@@ -2123,6 +2262,7 @@ impl Action {
             Action::Answered { .. } => "answered by the original classifier",
             Action::Accepted { .. } => "answer accepted",
             Action::Escalated { .. } => "escalated to the department",
+            Action::Forwarded { .. } => "forwarded to the national department",
             Action::Decided { .. } => "decided by the department",
         }
     }
@@ -2190,6 +2330,39 @@ fn apply_hint(apply_to: &Option<UnitId>) -> String {
 fn apply_hint_zh(apply_to: &Option<UnitId>) -> String {
     match apply_to {
         Some(u) => format!("；应报请单位 {u} 确定"),
+        None => String::new(),
+    }
+}
+
+fn holder_en(holder: &ScopeHolder) -> String {
+    match holder {
+        ScopeHolder::Unit(u) => format!("unit {u}"),
+        ScopeHolder::Department(d) => format!("department {d}"),
+    }
+}
+
+fn holder_zh(holder: &ScopeHolder) -> String {
+    match holder {
+        ScopeHolder::Unit(u) => format!("单位 {u}"),
+        ScopeHolder::Department(d) => format!("部门 {d}"),
+    }
+}
+
+/// R1.7: a knowledge scope that [`KnowledgeScope::validate`] refuses.
+impl From<ScopeError> for Refusal {
+    fn from(e: ScopeError) -> Refusal {
+        match e {
+            ScopeError::Empty => Refusal::EmptyScope,
+            ScopeError::GroupWithoutPersons { holder } => {
+                Refusal::ScopeGroupWithoutPersons { holder }
+            }
+        }
+    }
+}
+
+fn forward_hint(department: &ConfidentialityDepartment) -> String {
+    match department.above() {
+        Some(up) => format!("; forward the case to the {}", up.en()),
         None => String::new(),
     }
 }
@@ -2321,6 +2494,13 @@ pub enum Refusal {
     /// Nobody is in the knowledge scope (R1.7).
     #[error("the knowledge scope names nobody")]
     EmptyScope,
+    /// A unit or department in the knowledge scope is not limited to named persons (R1.7:
+    /// rank or membership alone never grants knowledge).
+    #[error("the knowledge scope names {} without limiting it to named persons", holder_en(.holder))]
+    ScopeGroupWithoutPersons {
+        /// The unit or department.
+        holder: ScopeHolder,
+    },
     /// The period is longer than the level allows, without a legal basis (R1.2).
     #[error("the period exceeds the longest period of {longest_years} years for {} (R1.2) and no legal basis is given", .level.en())]
     PeriodTooLong {
@@ -2416,17 +2596,35 @@ pub enum Refusal {
         /// The classifier's deadline.
         deadline: Date,
     },
-    /// The department may not confirm that level (R1.10).
-    #[error("the {} may not decide {}", .department.en(), .level.en())]
+    /// The department may not confirm that level (R1.10); a provincial department forwards
+    /// the case to the national one ([`Step::Forward`]).
+    #[error("the {} may not decide {}{}", .department.en(), .level.en(), forward_hint(.department))]
     BeyondDepartmentCompetence {
         /// The department.
         department: ConfidentialityDepartment,
         /// The level.
         level: Level,
     },
+    /// There is no department above this one to forward to (R1.10).
+    #[error("the {} has no department above it to forward to; it decides itself", .department.en())]
+    NoHigherDepartment {
+        /// The department.
+        department: ConfidentialityDepartment,
+    },
     /// A derived work needs at least one source (R1.11).
     #[error("a derived work needs at least one source")]
     NoSources,
+    /// A source was classified only after the day the work is made (R1.11): the work cannot
+    /// derive from it on that day, and dropping it as if declassified would lose its marking.
+    #[error("matter {matter} was classified on {classified_on}; a work made on {on} cannot derive from it")]
+    SourceNotYetClassified {
+        /// The source.
+        matter: MatterId,
+        /// Its date of classification.
+        classified_on: Date,
+        /// The day the work is made.
+        on: Date,
+    },
     /// Deriving from Top Secret needs the originator's consent (R1.11).
     #[error("matter {matter} is Top Secret: deriving from it needs the consent of unit {classifying_unit} or a unit above it")]
     TopSecretNeedsConsent {
@@ -2481,7 +2679,7 @@ impl Refusal {
             | Refusal::EmptyReason
             | Refusal::AlreadyDecided
             | Refusal::DateBeforePreviousStep { .. } => "R1.6",
-            Refusal::EmptyScope => "R1.7",
+            Refusal::EmptyScope | Refusal::ScopeGroupWithoutPersons { .. } => "R1.7",
             Refusal::NotOriginalOrSuperior { .. }
             | Refusal::NothingChanged
             | Refusal::ChangeEndsPeriod { .. } => "R1.8",
@@ -2494,8 +2692,10 @@ impl Refusal {
             | Refusal::NotTheOriginalClassifier { .. }
             | Refusal::NotTheDisputant { .. }
             | Refusal::ClassifierDeadlineNotPassed { .. }
-            | Refusal::BeyondDepartmentCompetence { .. } => "R1.10",
+            | Refusal::BeyondDepartmentCompetence { .. }
+            | Refusal::NoHigherDepartment { .. } => "R1.10",
             Refusal::NoSources
+            | Refusal::SourceNotYetClassified { .. }
             | Refusal::TopSecretNeedsConsent { .. }
             | Refusal::DerivationNeedsApproval { .. }
             | Refusal::DerivedMarkDiffers { .. } => "R1.11",
@@ -2585,6 +2785,9 @@ impl Describe for Refusal {
                 format!("日期 {on} 早于上一步骤日期 {previous}")
             }
             Refusal::EmptyScope => "知悉范围未列明任何人员".to_owned(),
+            Refusal::ScopeGroupWithoutPersons { holder } => {
+                format!("知悉范围列入了{}，但未限定到具体人员", holder_zh(holder))
+            }
             Refusal::PeriodTooLong {
                 level,
                 longest_years,
@@ -2630,9 +2833,23 @@ impl Describe for Refusal {
                 "异议应先由原定密责任人处理；{deadline} 后仍未答复方可提请上级确定"
             ),
             Refusal::BeyondDepartmentCompetence { department, level } => {
-                format!("{}无权确定{}级", department.zh(), level.zh())
+                let hint = match department.above() {
+                    Some(up) => format!("，应转报{}确定", up.zh()),
+                    None => String::new(),
+                };
+                format!("{}无权确定{}级{hint}", department.zh(), level.zh())
+            }
+            Refusal::NoHigherDepartment { department } => {
+                format!("{}之上没有可转报的部门，应自行决定", department.zh())
             }
             Refusal::NoSources => "派生作品至少须有一个来源".to_owned(),
+            Refusal::SourceNotYetClassified {
+                matter,
+                classified_on,
+                on,
+            } => format!(
+                "事项 {matter} 于 {classified_on} 才定密，{on} 制作的作品不能以其为来源"
+            ),
             Refusal::TopSecretNeedsConsent {
                 matter,
                 classifying_unit,

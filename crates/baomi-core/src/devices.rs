@@ -352,7 +352,8 @@ pub enum DeviceAction {
         /// The record of the passed security test.
         security_test: Option<ApprovalId>,
     },
-    /// In use → in repair (R3.8): sent out only to an approved repairer with storage removed.
+    /// In use → in repair (R3.8): sent out only to an approved repairer with storage removed; a
+    /// classified removable medium is never sent out (it is all storage).
     SendForRepair {
         /// The approval to repair.
         approval: ApprovalId,
@@ -477,6 +478,11 @@ impl Device {
                     },
                 ) = (classified, site)
                 {
+                    if self.kind.is_removable_storage() {
+                        return Err(DeviceRefusal::StorageMediumCannotBeSentOut {
+                            kind: self.kind,
+                        });
+                    }
                     if !approved_repairer {
                         return Err(DeviceRefusal::RepairerNotApproved);
                     }
@@ -583,6 +589,13 @@ pub enum DeviceRefusal {
     /// R3.8: storage parts are removed before a classified device is sent out for repair.
     #[error("the storage parts must be removed before a classified device is sent out for repair (R3.8)")]
     StorageNotRemovedForRepair,
+    /// R3.8: a classified removable medium is all storage; it cannot be sent out "with its
+    /// storage removed", so it is never sent out for repair.
+    #[error("a classified {} is itself storage and is never sent out for repair (R3.8)", kind.en())]
+    StorageMediumCannotBeSentOut {
+        /// The medium's kind.
+        kind: DeviceKind,
+    },
     /// R4.1: a classified device is given away or sold only after security processing.
     #[error("a classified device that is {} has not been through security processing and cannot be {} (R4.1)", state.en(), disposal.en())]
     NotSecurityProcessed {
@@ -622,9 +635,9 @@ impl DeviceRefusal {
             | DeviceRefusal::StorageNotRemoved
             | DeviceRefusal::StorageMediumCannotBeDeclassified { .. }
             | DeviceRefusal::NotClassified => RuleId("R4.1"),
-            DeviceRefusal::RepairerNotApproved | DeviceRefusal::StorageNotRemovedForRepair => {
-                RuleId("R3.8")
-            }
+            DeviceRefusal::RepairerNotApproved
+            | DeviceRefusal::StorageNotRemovedForRepair
+            | DeviceRefusal::StorageMediumCannotBeSentOut { .. } => RuleId("R3.8"),
             DeviceRefusal::DiscardForbidden | DeviceRefusal::NoDestructionBody => RuleId("R4.7"),
         }
     }
@@ -647,6 +660,9 @@ impl Describe for DeviceRefusal {
             }
             DeviceRefusal::StorageNotRemovedForRepair => {
                 "涉密设备送外维修前须拆除信息存储部件（R3.8）".to_owned()
+            }
+            DeviceRefusal::StorageMediumCannotBeSentOut { kind } => {
+                format!("涉密{}本身即存储介质，不得送外维修（R3.8）", kind.zh())
             }
             DeviceRefusal::NotSecurityProcessed { state, disposal } => format!(
                 "涉密设备（当前“{}”）未经安全技术处理，不得{}（R4.1）",
@@ -676,25 +692,34 @@ impl Describe for DeviceRefusal {
 // ---------------------------------------------------------------------------------------------
 
 /// A second authentication factor besides the password (R4.2).
+///
+/// R4.2 names exactly two kinds of second factor: a **token** (IC card or USB key) combined
+/// with a shorter password, and **biometrics** for Top Secret. Only those change the password
+/// rule; see [`PasswordPolicy`] for the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecondFactor {
-    /// IC 卡.
+    /// IC 卡 — an R4.2 token.
     IcCard,
-    /// USB Key.
+    /// USB Key — an R4.2 token.
     UsbKey,
     /// 生理特征 (fingerprint, face, iris, …): the "strong identification" R4.2 names for Top
-    /// Secret; it stands on its own, with no password requirement.
+    /// Secret, where it stands on its own with no password requirement. R4.2 names it for Top
+    /// Secret only: at Confidential, Secret and Internal it changes nothing, and the level's
+    /// password rule applies in full.
     Biometric,
-    /// 一次性口令 (TOTP): something the person has, treated exactly like an IC card or USB key
-    /// (**practice**; DOMAIN is silent). Baomi itself uses TOTP as its second factor (R13.1).
+    /// 一次性口令 (TOTP). **Not** one of the factors R4.2 names: it neither satisfies Top
+    /// Secret's second-factor requirement nor lowers any minimum length. Baomi's own login uses
+    /// TOTP as an additional factor (R13.1), but the R4.2 password rule of the system's level
+    /// still applies to the password in full.
     OneTimePassword,
 }
 
 impl SecondFactor {
-    /// A token (IC card, USB key, one-time-password device): combined with a password.
+    /// An R4.2 token (IC card or USB key): combined with a password, it lowers the minimum
+    /// length. A one-time password is not such a token.
     pub fn is_token(self) -> bool {
-        !matches!(self, SecondFactor::Biometric)
+        matches!(self, SecondFactor::IcCard | SecondFactor::UsbKey)
     }
 
     /// The Chinese name.
@@ -731,8 +756,9 @@ pub struct PasswordAge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum PasswordProblem {
-    /// Top Secret: a password alone is never enough; biometrics or a token plus a password.
-    #[error("a Top Secret system needs biometrics, or an IC card / USB key with a password; a password alone is not enough (R4.2)")]
+    /// Top Secret: a password alone is never enough; biometrics or a token (IC card, USB key)
+    /// plus a password. A one-time password is not one of these factors.
+    #[error("a Top Secret system needs biometrics, or an IC card / USB key with a password; a password alone, or with a one-time password, is not enough (R4.2)")]
     SecondFactorRequired,
     /// Fewer characters than the level requires (characters, not bytes).
     #[error("the password is too short: at least {min} characters, found {actual} (R4.2)")]
@@ -774,7 +800,7 @@ impl Describe for PasswordProblem {
         }
         match self {
             PasswordProblem::SecondFactorRequired => {
-                "绝密级须采用生理特征等强身份鉴别方式，或 IC 卡、USB Key 与口令相结合；仅凭口令不符合要求（R4.2）".to_owned()
+                "绝密级须采用生理特征等强身份鉴别方式，或 IC 卡、USB Key 与口令相结合；仅凭口令或口令加动态口令均不符合要求（R4.2）".to_owned()
             }
             PasswordProblem::TooShort { min, actual } => {
                 format!("口令长度不足：至少 {min} 位，实为 {actual} 位（R4.2）")
@@ -796,21 +822,26 @@ impl Describe for PasswordProblem {
 
 /// The R4.2 password requirements for one level and second factor.
 ///
-/// | level | password only | token (IC card, USB key, OTP) + password | biometrics |
+/// | level | password only, or with a one-time password | token (IC card, USB key) + password | biometrics |
 /// |---|---|---|---|
 /// | Top Secret | refused: [`PasswordProblem::SecondFactorRequired`] (the token rule is still checked so every problem is listed) | ≥ 6, mixed, 7 days | no password rule |
-/// | Confidential | ≥ 10, mixed, 7 days | ≥ 4, mixed, 7 days | no password rule |
-/// | Secret, Internal | ≥ 8, mixed, 30 days | ≥ 4, mixed, 30 days | no password rule |
+/// | Confidential | ≥ 10, mixed, 7 days | ≥ 4, mixed, 7 days | as password only: ≥ 10, mixed, 7 days |
+/// | Secret, Internal | ≥ 8, mixed, 30 days | ≥ 4, mixed, 30 days (**practice**) | as password only: ≥ 8, mixed, 30 days |
 /// | Unclassified | no rule | no rule | no rule |
+///
+/// Only the factors R4.2 names change the rule: an IC card or USB key lowers the minimum
+/// length, and biometrics waive the password rule **for Top Secret only**. A one-time password
+/// (TOTP) is not among them: it is allowed as an extra factor but changes nothing (Baomi's own
+/// login uses TOTP per R13.1 and still applies the R4.2 rule of its level in full).
 ///
 /// Choices where DOMAIN is silent (**practice**):
 /// * "Changed at least every month" is enforced as **30 days**, "every week" as **7 days**.
 /// * Top Secret with a token rotates every 7 days, like Confidential; biometrics need none.
 /// * Work-secret (Internal) systems follow the Secret rule (R5.1: managed as Secret);
 ///   unclassified systems have no requirement here (the unit may set its own).
-/// * A Secret computer with a token needs a password of 4, as a Confidential one does: a lower
-///   level never demands more than a higher one for the same factor.
-/// * Biometrics, enough on their own for Top Secret, are enough for every lower level.
+/// * A Secret (or Internal) computer with an IC card or USB key needs a password of 4, as a
+///   Confidential one does: a lower level never demands more than a higher one for the same
+///   factor.
 /// * Length counts characters (`中文` is 2), not bytes. A **letter** is any alphabetic
 ///   character (Latin, Cyrillic, CJK ideographs, …); a **digit** is `0`–`9` or full-width
 ///   `０`–`９`. Other characters (symbols, spaces) count towards the length only.
@@ -826,7 +857,8 @@ pub struct PasswordPolicy {
     pub letters_and_digits: bool,
     /// Maximum age in days; `None` when no rotation rule applies.
     pub max_age_days: Option<u16>,
-    /// The level needs a second factor (Top Secret) and none is in use.
+    /// The level needs a second factor (Top Secret) and none that R4.2 names (IC card, USB key,
+    /// biometrics) is in use; a one-time password does not count.
     pub second_factor_missing: bool,
 }
 
@@ -835,23 +867,27 @@ impl PasswordPolicy {
     pub fn for_level(level: Level, second_factor: Option<SecondFactor>) -> PasswordPolicy {
         /// The level's password rule: (min length, max age in days).
         fn rule(level: Level, factor: Option<SecondFactor>) -> Option<(usize, u16)> {
-            match (level, factor) {
-                (Level::Unclassified, _) | (_, Some(SecondFactor::Biometric)) => None,
+            let token = factor.is_some_and(SecondFactor::is_token);
+            match (level, token) {
+                (Level::Unclassified, _) => None,
+                (Level::TopSecret, _) if factor == Some(SecondFactor::Biometric) => None,
                 (Level::TopSecret, _) => Some((6, 7)),
-                (Level::Confidential, None) => Some((10, 7)),
-                (Level::Confidential, Some(_)) => Some((4, 7)),
-                (Level::Secret | Level::Internal, None) => Some((8, 30)),
-                (Level::Secret | Level::Internal, Some(_)) => Some((4, 30)),
+                (Level::Confidential, false) => Some((10, 7)),
+                (Level::Confidential, true) => Some((4, 7)),
+                (Level::Secret | Level::Internal, false) => Some((8, 30)),
+                (Level::Secret | Level::Internal, true) => Some((4, 30)),
             }
         }
         let r = rule(level, second_factor);
+        let top_secret_factor =
+            second_factor.is_some_and(|f| f.is_token() || f == SecondFactor::Biometric);
         PasswordPolicy {
             level,
             second_factor,
             min_length: r.map(|(min, _)| min),
             letters_and_digits: r.is_some(),
             max_age_days: r.map(|(_, age)| age),
-            second_factor_missing: level == Level::TopSecret && second_factor.is_none(),
+            second_factor_missing: level == Level::TopSecret && !top_secret_factor,
         }
     }
 
@@ -912,7 +948,7 @@ pub fn check_password(
 }
 
 /// R4.2: the minimum password length in characters, `None` when no password rule applies
-/// (unclassified, or biometrics).
+/// (unclassified, or Top Secret with biometrics).
 pub fn min_length(level: Level, second_factor: Option<SecondFactor>) -> Option<usize> {
     PasswordPolicy::for_level(level, second_factor).min_length
 }

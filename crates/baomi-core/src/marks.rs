@@ -15,7 +15,9 @@
 //!
 //! Parsing tolerates what people type: full-width digits and letters, `☆` for `★`, ideographic
 //! and ordinary spaces around the parts. Everything else is refused with a [`MarkError`] that
-//! says what is wrong and at which character.
+//! says what is wrong and at which character. A period in Chinese numerals (`机密★十年`) is
+//! refused ([`MarkErrorKind::ChineseNumeralPeriod`]) rather than read as a condition: R1.3
+//! periods are written in digits.
 
 use crate::{date_text, Describe, Lang, RuleId};
 use jiff::civil::Date;
@@ -408,7 +410,32 @@ fn canonical_condition(text: &str) -> Result<String, MarkErrorKind> {
             found: trimmed.to_owned(),
         });
     }
+    if is_chinese_numeral_period(bare) {
+        return Err(MarkErrorKind::ChineseNumeralPeriod {
+            found: trimmed.to_owned(),
+        });
+    }
     Ok(trimmed.to_owned())
+}
+
+/// R1.3: a period written in Chinese numerals (`十年`, `二〇三一年六月三十日`): only numeral
+/// characters and the units 年/月/日 (spaces ignored), with at least one of each. Such a text is
+/// a mistyped period, not a declassification condition.
+fn is_chinese_numeral_period(text: &str) -> bool {
+    const NUMERALS: &str = "〇零一二两三四五六七八九十百千";
+    const UNITS: &str = "年月日";
+    let mut numeral = false;
+    let mut unit = false;
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        if NUMERALS.contains(c) {
+            numeral = true;
+        } else if UNITS.contains(c) {
+            unit = true;
+        } else {
+            return false;
+        }
+    }
+    numeral && unit
 }
 
 /// Folds what people type into what the parser reads: full-width ASCII (U+FF01–U+FF5E) to
@@ -560,6 +587,13 @@ pub enum MarkErrorKind {
         "a declassification condition must not begin with a digit (periods are N年 or a date)"
     )]
     ConditionStartsWithDigit,
+    /// R1.3: a period written in Chinese numerals (`机密★十年`, `秘密★二〇三一年六月三十日`);
+    /// the period is written in digits, so it is refused rather than read as a condition.
+    #[error("{found:?} is a period written in Chinese numerals: write the period in digits, e.g. 10年 or 2031年6月30日 (R1.3)")]
+    ChineseNumeralPeriod {
+        /// The text found.
+        found: String,
+    },
     /// `长期`, `永久`, `短期`: trade-secret periods, not state-secret ones (R1.1, R1.3).
     #[error("{found:?} is not a state-secret period: use years, a date or a condition (R1.3)")]
     NotAStateSecretPeriod {
@@ -635,6 +669,9 @@ impl Describe for MarkErrorKind {
             MarkErrorKind::ConditionStartsWithDigit => {
                 "解密条件不能以数字开头（期限写作“N年”或日期）".to_owned()
             }
+            MarkErrorKind::ChineseNumeralPeriod { found } => format!(
+                "“{found}”是用汉字数字书写的保密期限：期限应使用阿拉伯数字，如 10年 或 2031年6月30日（R1.3）"
+            ),
             MarkErrorKind::NotAStateSecretPeriod { found } => format!(
                 "“{found}”不是国家秘密的保密期限：应为年数、日期或解密条件（R1.3）"
             ),

@@ -2,10 +2,10 @@
 //! together with the other device rules of R4 that inspections check (R4.1, R4.3, R4.7, R3.5).
 //!
 //! * [`SeriousViolation`] — R10.1: the twelve serious violations of the Confidentiality Law,
-//!   in the order of the source list (seed 001), with the law's Chinese wording and English.
-//!   The Law itself lists the carrier offences first and puts "buying, selling, transferring or
-//!   privately destroying" before "ordinary post or express"; seed 001 (followed here) has those
-//!   two the other way round. [`SeriousViolation::number`] is the number in seed 001.
+//!   in DOMAIN R10.1's order, with the law's Chinese wording and English. DOMAIN (like the Law)
+//!   puts "buying, selling, transferring or privately destroying carriers" (no. 10) before
+//!   "sending carriers by ordinary post or express" (no. 11); seed 001 swaps those two. DOMAIN
+//!   is followed: [`SeriousViolation::number`] is the number in DOMAIN R10.1.
 //! * [`Breach`] — breaches of a rule that is not on the list of twelve (R4.3 cross-use of
 //!   removable media, wireless peripherals, webcams and microphones; R4.1 content above a
 //!   device's level; R4.7 discarding; R3.5 Top Secret through the exchange station).
@@ -18,6 +18,7 @@
 //! for state secrets, so state-secret content on one is "secrets on a non-classified device".
 //! Both choices report more rather than less.
 
+use crate::carriers::TransmissionChannel;
 use crate::devices::{managed_as_classified, Disposal, Peripheral};
 use crate::ids::{ApprovalId, CarrierId, DeviceId, PersonId};
 use crate::marks::Level;
@@ -26,7 +27,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// R10.1: the twelve serious violations, in the order of seed 001.
+/// R10.1: the twelve serious violations, in DOMAIN R10.1's order (the derived `Ord` follows
+/// it, so findings sort in that order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeriousViolation {
@@ -49,16 +51,16 @@ pub enum SeriousViolation {
     UnprocessedDeviceDisposed,
     /// 9. Illegally obtaining or holding state-secret carriers.
     CarrierObtainedOrHeldIllegally,
-    /// 10. Sending carriers by ordinary post, express or other channels without protection.
-    CarrierByOrdinaryPost,
-    /// 11. Buying, selling, transferring or privately destroying carriers.
+    /// 10. Buying, selling, transferring or privately destroying carriers.
     CarrierTradedOrDestroyed,
+    /// 11. Sending carriers by ordinary post, express or other channels without protection.
+    CarrierByOrdinaryPost,
     /// 12. Mailing or consigning carriers abroad, or carrying them abroad without approval.
     CarrierTakenAbroad,
 }
 
 impl SeriousViolation {
-    /// All twelve, in the order of seed 001.
+    /// All twelve, in DOMAIN R10.1's order.
     pub const ALL: [SeriousViolation; 12] = [
         SeriousViolation::ConnectToPublicNetwork,
         SeriousViolation::UnprotectedExchange,
@@ -69,12 +71,13 @@ impl SeriousViolation {
         SeriousViolation::SecurityProgramsRemoved,
         SeriousViolation::UnprocessedDeviceDisposed,
         SeriousViolation::CarrierObtainedOrHeldIllegally,
-        SeriousViolation::CarrierByOrdinaryPost,
         SeriousViolation::CarrierTradedOrDestroyed,
+        SeriousViolation::CarrierByOrdinaryPost,
         SeriousViolation::CarrierTakenAbroad,
     ];
 
-    /// The number (1–12) in seed 001's list.
+    /// The number (1–12) in DOMAIN R10.1's list (seed 001 numbers nos. 10 and 11 the other way
+    /// round).
     pub fn number(self) -> u8 {
         match self {
             SeriousViolation::ConnectToPublicNetwork => 1,
@@ -86,8 +89,8 @@ impl SeriousViolation {
             SeriousViolation::SecurityProgramsRemoved => 7,
             SeriousViolation::UnprocessedDeviceDisposed => 8,
             SeriousViolation::CarrierObtainedOrHeldIllegally => 9,
-            SeriousViolation::CarrierByOrdinaryPost => 10,
-            SeriousViolation::CarrierTradedOrDestroyed => 11,
+            SeriousViolation::CarrierTradedOrDestroyed => 10,
+            SeriousViolation::CarrierByOrdinaryPost => 11,
             SeriousViolation::CarrierTakenAbroad => 12,
         }
     }
@@ -375,22 +378,6 @@ pub enum Direction {
     Export,
 }
 
-/// How a carrier was sent (R3.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SendChannel {
-    /// 机要交通 / 机要通信.
-    ConfidentialTransport,
-    /// 专人传递, by a dedicated courier on a safe route.
-    DedicatedCourier,
-    /// 机要文件交换站 — Confidential and Secret only.
-    ExchangeStation,
-    /// 普通邮政.
-    OrdinaryPost,
-    /// 快递.
-    Express,
-}
-
 /// How a carrier left the country (R3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -405,7 +392,7 @@ pub enum AbroadBy {
     Send,
 }
 
-/// What was done to a carrier that no one may do (R10.1 no. 11).
+/// What was done to a carrier that no one may do (R10.1 no. 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CarrierTrade {
@@ -550,18 +537,18 @@ pub enum Observation {
         /// The day.
         on: Date,
     },
-    /// A carrier was sent (R3.5, R10.1 no. 10).
+    /// A carrier was sent (R3.5, R10.1 no. 11).
     CarrierSent {
         /// The carrier.
         carrier: CarrierId,
         /// Its level.
         level: Level,
-        /// How.
-        channel: SendChannel,
+        /// How (the same channels the carrier ledger records, R3.5).
+        channel: TransmissionChannel,
         /// The day.
         on: Date,
     },
-    /// A carrier was bought, sold or passed on (R10.1 no. 11).
+    /// A carrier was bought, sold or passed on (R10.1 no. 10).
     CarrierTraded {
         /// The carrier.
         carrier: CarrierId,
@@ -574,7 +561,7 @@ pub enum Observation {
         /// The day.
         on: Date,
     },
-    /// A carrier was destroyed (R3.9, R10.1 no. 11).
+    /// A carrier was destroyed (R3.9, R10.1 no. 10).
     CarrierDestroyed {
         /// The carrier.
         carrier: CarrierId,
@@ -768,11 +755,13 @@ fn normalise_serial(serial: &str) -> String {
 /// * a device above Unclassified given away, sold, discarded or repurposed without security
 ///   processing → no. 8; discarded after processing → [`Breach::ClassifiedDeviceDiscarded`];
 /// * for carriers and secrets (level Secret or above): an unapproved copy → no. 4; insecure
-///   transmission → no. 5; private disclosure → no. 6; holding without right → no. 9; ordinary
-///   post or express → no. 10, Top Secret through the exchange station →
-///   [`Breach::TopSecretThroughExchangeStation`]; bought, sold, transferred, or destroyed without
-///   approval → no. 11; mailed or consigned abroad, or carried or sent abroad without approval
-///   → no. 12;
+///   transmission → no. 5; private disclosure → no. 6; holding without right → no. 9; bought,
+///   sold, transferred, or destroyed without approval → no. 10; ordinary post or express →
+///   no. 11, Top Secret through the exchange station →
+///   [`Breach::TopSecretThroughExchangeStation`]; mailed or consigned abroad, or carried or
+///   sent abroad without approval → no. 12. (A courier without a safe route or the exchange
+///   station outside the city are refused when the transmission is recorded,
+///   [`crate::carriers::Carrier::apply`]; they are not among the twelve and not reported here.)
 /// * a wireless peripheral on a computer above Unclassified, or a webcam/microphone on a
 ///   networked computer in a classified place → the R4.3 breaches.
 pub fn detect(observations: &[Observation]) -> Vec<Finding> {
@@ -971,10 +960,10 @@ pub fn detect(observations: &[Observation]) -> Vec<Finding> {
             } => {
                 let kind = match channel {
                     _ if !level.is_state_secret() => None,
-                    SendChannel::OrdinaryPost | SendChannel::Express => {
+                    TransmissionChannel::OrdinaryPost | TransmissionChannel::Express => {
                         Some(FindingKind::Serious(V::CarrierByOrdinaryPost))
                     }
-                    SendChannel::ExchangeStation if *level == Level::TopSecret => {
+                    TransmissionChannel::ExchangeStation { .. } if *level == Level::TopSecret => {
                         Some(FindingKind::Breach(Breach::TopSecretThroughExchangeStation))
                     }
                     _ => None,
@@ -985,11 +974,14 @@ pub fn detect(observations: &[Observation]) -> Vec<Finding> {
                     e.dates.insert(*on);
                     e.details.insert(
                         match channel {
-                            SendChannel::OrdinaryPost => "ordinary_post",
-                            SendChannel::Express => "express",
-                            SendChannel::ExchangeStation => "exchange_station",
-                            SendChannel::ConfidentialTransport => "confidential_transport",
-                            SendChannel::DedicatedCourier => "dedicated_courier",
+                            TransmissionChannel::OrdinaryPost => "ordinary_post",
+                            TransmissionChannel::Express => "express",
+                            TransmissionChannel::ExchangeStation { .. } => "exchange_station",
+                            TransmissionChannel::ConfidentialTransport => "confidential_transport",
+                            TransmissionChannel::ConfidentialCommunication => {
+                                "confidential_communication"
+                            }
+                            TransmissionChannel::DedicatedCourier { .. } => "dedicated_courier",
                         }
                         .to_owned(),
                     );

@@ -148,6 +148,33 @@ fn r13_2_digest_hex_round_trip_and_errors() {
     assert!(serde_json::from_str::<Digest>("\"zz\"").is_err());
 }
 
+#[test]
+fn r13_2_hex_error_text_never_overflows() {
+    // A deserialised error may carry any length; its text must not overflow.
+    let json = format!(
+        "{{\"kind\":\"wrong_length\",\"expected\":{},\"found\":0}}",
+        usize::MAX
+    );
+    let e: HexError = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        e,
+        HexError::WrongLength {
+            expected: usize::MAX,
+            found: 0
+        }
+    );
+    assert!(e
+        .to_string()
+        .contains(&format!("({} hex digits)", usize::MAX)));
+    assert!(e.describe(Lang::Zh).contains(&usize::MAX.to_string()));
+    let e = HexError::WrongLength {
+        expected: 32,
+        found: 31,
+    };
+    assert!(e.to_string().contains("(64 hex digits)"));
+    assert!(e.describe(Lang::Zh).contains("64 位十六进制"));
+}
+
 // ---------------------------------------------------------------- appending
 
 #[test]

@@ -156,20 +156,25 @@ fn r3_1_kinds_families_and_removable_storage() {
     for k in [K::PaperDocument, K::Drawing, K::Book] {
         assert_eq!(k.family(), CarrierFamily::Paper);
         assert!(!k.has_removable_storage());
+        assert!(!k.is_storage_medium());
     }
     assert_eq!(K::OpticalDisc.family(), CarrierFamily::Optical);
     assert!(!K::OpticalDisc.has_removable_storage());
+    assert!(K::OpticalDisc.is_storage_medium());
     for k in [K::UsbDisk, K::PortableDrive] {
         assert_eq!(k.family(), CarrierFamily::Electronic);
-        assert!(k.has_removable_storage());
+        assert!(!k.has_removable_storage());
+        assert!(k.is_storage_medium());
     }
     for k in [K::HardDisk, K::Tape, K::Floppy] {
         assert_eq!(k.family(), CarrierFamily::Magnetic);
-        assert!(k.has_removable_storage());
+        assert!(!k.has_removable_storage());
+        assert!(k.is_storage_medium());
     }
     for k in [K::Equipment, K::Product] {
         assert_eq!(k.family(), CarrierFamily::EquipmentOrProduct);
         assert!(k.has_removable_storage());
+        assert!(!k.is_storage_medium());
     }
     assert_eq!(K::UsbDisk.zh(), "U盘");
     assert_eq!(K::OpticalDisc.en(), "optical disc");
@@ -968,10 +973,10 @@ fn r3_8_in_house_and_supervised_on_site_repair_allowed() {
 
 #[test]
 fn r3_8_send_out_only_to_designated_repairer_with_storage_removed() {
-    let drive = in_custody(CarrierKind::PortableDrive, Level::Secret);
+    let equipment = in_custody(CarrierKind::Equipment, Level::Secret);
     let ok_approval = approval(5, OFFICE, ApproverRole::ConfidentialityOffice, day());
     let err = refused(
-        &drive,
+        &equipment,
         repair(sent_out(None, true), Some(ok_approval.clone())),
         day(),
     );
@@ -979,7 +984,7 @@ fn r3_8_send_out_only_to_designated_repairer_with_storage_removed() {
     assert_eq!(err.rule(), RuleId("R3.8"));
     assert_eq!(
         refused(
-            &drive,
+            &equipment,
             repair(
                 sent_out(Some("保密局〔2024〕3号"), false),
                 Some(ok_approval.clone())
@@ -987,12 +992,12 @@ fn r3_8_send_out_only_to_designated_repairer_with_storage_removed() {
             day()
         ),
         CarrierRefusal::StorageNotRemoved {
-            kind: CarrierKind::PortableDrive
+            kind: CarrierKind::Equipment
         }
     );
     assert!(matches!(
         refused(
-            &drive,
+            &equipment,
             repair(sent_out(Some("保密局〔2024〕3号"), true), None),
             day()
         ),
@@ -1001,7 +1006,7 @@ fn r3_8_send_out_only_to_designated_repairer_with_storage_removed() {
             ..
         }
     ));
-    let t = drive
+    let t = equipment
         .apply(
             repair(
                 sent_out(Some("保密局〔2024〕3号"), true),
@@ -1017,6 +1022,21 @@ fn r3_8_send_out_only_to_designated_repairer_with_storage_removed() {
             ..
         }
     ));
+    // A product embodying secrets follows the same storage-removed rule.
+    let product = in_custody(CarrierKind::Product, Level::Confidential);
+    assert_eq!(
+        refused(
+            &product,
+            repair(
+                sent_out(Some("保密局〔2024〕3号"), false),
+                Some(ok_approval.clone())
+            ),
+            day()
+        ),
+        CarrierRefusal::StorageNotRemoved {
+            kind: CarrierKind::Product
+        }
+    );
     // Paper has no storage part to remove.
     let drawing = in_custody(CarrierKind::Drawing, Level::Secret);
     assert!(drawing
@@ -1028,6 +1048,53 @@ fn r3_8_send_out_only_to_designated_repairer_with_storage_removed() {
             day()
         )
         .is_ok());
+}
+
+#[test]
+fn r3_8_a_storage_medium_is_never_sent_out_for_repair() {
+    let ok_approval = approval(5, OFFICE, ApproverRole::ConfidentialityOffice, day());
+    for kind in [
+        CarrierKind::UsbDisk,
+        CarrierKind::PortableDrive,
+        CarrierKind::HardDisk,
+        CarrierKind::Tape,
+        CarrierKind::Floppy,
+        CarrierKind::OpticalDisc,
+    ] {
+        let medium = in_custody(kind, Level::Secret);
+        // Even with a designated repairer, approval and "storage removed": the medium is the
+        // storage, so there is nothing left to send.
+        for storage_removed in [true, false] {
+            let err = refused(
+                &medium,
+                repair(
+                    sent_out(Some("保密局〔2024〕3号"), storage_removed),
+                    Some(ok_approval.clone()),
+                ),
+                day(),
+            );
+            assert_eq!(err, CarrierRefusal::StorageMediumCannotBeSentOut { kind });
+            assert_eq!(err.rule(), RuleId("R3.8"));
+        }
+        // In-house repair remains possible.
+        let t = medium
+            .apply(
+                repair(
+                    RepairArrangement::InHouse {
+                        technician: PersonId(5),
+                    },
+                    None,
+                ),
+                day(),
+            )
+            .unwrap();
+        assert_eq!(t.carrier.status(), CarrierStatus::InRepair);
+    }
+    let err = CarrierRefusal::StorageMediumCannotBeSentOut {
+        kind: CarrierKind::UsbDisk,
+    };
+    assert!(err.describe(Lang::Zh).contains("存储介质"));
+    assert!(err.to_string().contains("USB disk"));
 }
 
 // ------------------------------------------------------------------------------------- R3.9

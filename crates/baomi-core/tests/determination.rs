@@ -547,6 +547,7 @@ fn r1_6_refused_approval_is_recorded_and_leaves_the_proposal_pending() {
 fn r1_6_a_decided_proposal_cannot_be_decided_again() {
     let mut record = filed("秘密★5年", CITY);
     record.approve(&cls(), &units(), MatterId(1), D0).unwrap();
+    let before = record.clone();
     assert_eq!(
         approve_err(&mut record, &head(), D0),
         Refusal::AlreadyDecided
@@ -555,6 +556,89 @@ fn r1_6_a_decided_proposal_cannot_be_decided_again() {
         record.reject(&head(), D0, "不属于国家秘密"),
         Err(Refusal::AlreadyDecided)
     );
+    // Attempts on a decided proposal are not steps: nothing is recorded.
+    assert_eq!(record, before);
+    assert_eq!(record.history().len(), 2);
+}
+
+#[test]
+fn r1_6_a_refused_attempt_does_not_move_the_date_anchor() {
+    let mut record = filed("机密★10年", CITY);
+    let weak = classifier(CLS2, CITY, Level::Secret);
+    // A refused attempt dated 10 March is recorded ...
+    let refusal = approve_err(&mut record, &weak, date(2024, 3, 10));
+    assert!(matches!(refusal, Refusal::AboveClassifierLevel { .. }));
+    assert_eq!(record.history().len(), 2);
+    assert!(record.history()[1].action.is_refused_attempt());
+    // ... but a valid approval dated 5 March (after the filing, before the attempt) is allowed.
+    let m = record
+        .approve(&cls(), &units(), MatterId(1), date(2024, 3, 5))
+        .unwrap();
+    assert_eq!(m.classified_on(), date(2024, 3, 5));
+    assert_eq!(record.history().len(), 3);
+    assert_eq!(
+        record.state(),
+        &ProposalState::Approved {
+            matter: MatterId(1),
+            on: date(2024, 3, 5)
+        }
+    );
+    // Never before the filing, though: that is refused and not recorded.
+    let mut record = filed("机密★10年", CITY);
+    let _ = approve_err(&mut record, &weak, date(2024, 3, 10));
+    let before = record.clone();
+    assert_eq!(
+        approve_err(&mut record, &cls(), date(2024, 2, 29)),
+        Refusal::DateBeforePreviousStep {
+            previous: D0,
+            on: date(2024, 2, 29)
+        }
+    );
+    assert_eq!(record, before);
+}
+
+#[test]
+fn r1_6_refused_rejection_is_recorded_like_a_refused_approval() {
+    let mut record = filed("机密★10年", CITY);
+    let weak = classifier(CLS2, CITY, Level::Secret);
+    let refusal = record
+        .reject(&weak, date(2024, 3, 4), "不属于国家秘密")
+        .unwrap_err();
+    assert!(matches!(refusal, Refusal::AboveClassifierLevel { .. }));
+    assert_eq!(record.state(), &ProposalState::Pending);
+    let last = record.history().last().unwrap();
+    assert_eq!(
+        (last.by, last.on, &last.action),
+        (
+            CLS2,
+            date(2024, 3, 4),
+            &Action::RejectionRefused { refusal }
+        )
+    );
+    // A rejection without a reason is refused and recorded too.
+    assert_eq!(
+        record.reject(&cls(), date(2024, 3, 4), " "),
+        Err(Refusal::EmptyReason)
+    );
+    assert_eq!(record.history().len(), 3);
+    // The refused attempts do not move the date anchor for a rejection either.
+    record
+        .reject(&cls(), date(2024, 3, 2), "已公开信息，不属于国家秘密")
+        .unwrap();
+    assert_eq!(
+        record.state(),
+        &ProposalState::Rejected {
+            on: date(2024, 3, 2)
+        }
+    );
+    assert_eq!(record.history().len(), 4);
+    // Once rejected, further attempts are not recorded.
+    let before = record.clone();
+    assert_eq!(
+        record.reject(&cls(), date(2024, 3, 5), "再次"),
+        Err(Refusal::AlreadyDecided)
+    );
+    assert_eq!(record, before);
 }
 
 #[test]
@@ -607,8 +691,65 @@ fn r1_7_knowledge_scope_must_name_someone() {
         persons: BTreeSet::new(),
     });
     let refusal = ProposalRecord::file(p).unwrap_err();
-    assert_eq!(refusal, Refusal::EmptyScope);
+    assert_eq!(
+        refusal,
+        Refusal::ScopeGroupWithoutPersons {
+            holder: ScopeHolder::Unit(CITY)
+        }
+    );
     assert_eq!(refusal.rule().0, "R1.7");
+}
+
+#[test]
+fn r1_7_a_unit_or_department_must_be_limited_to_named_persons() {
+    // Named persons plus a department nobody in it is named: refused, at filing, at opening an
+    // unclear matter and on a change.
+    let mut p = proposal("秘密★5年", CITY);
+    p.scope.groups.push(ScopeGroup {
+        holder: ScopeHolder::Department(DepartmentId(7)),
+        persons: BTreeSet::new(),
+    });
+    let expected = Refusal::ScopeGroupWithoutPersons {
+        holder: ScopeHolder::Department(DepartmentId(7)),
+    };
+    assert_eq!(ProposalRecord::file(p.clone()), Err(expected.clone()));
+    assert_eq!(
+        UnclearMatter::open(p.clone(), PersonId(70), D0, "范围未规定"),
+        Err(expected.clone())
+    );
+    assert!(expected.describe(Lang::Zh).contains("部门 7"));
+    assert!(expected.describe(Lang::En).contains("department 7"));
+    let mut m = matter("秘密★5年");
+    let before = m.clone();
+    assert_eq!(
+        m.change(
+            &cls(),
+            &units(),
+            MatterChange {
+                scope: Some(p.scope.clone()),
+                ..MatterChange::default()
+            },
+            date(2024, 6, 1),
+            "扩大知悉范围"
+        ),
+        Err(expected)
+    );
+    assert_eq!(m, before);
+    // Limited to named persons within the department: accepted.
+    p.scope.groups[0].persons.insert(READER_C);
+    assert!(ProposalRecord::file(p.clone()).is_ok());
+    assert!(m
+        .change(
+            &cls(),
+            &units(),
+            MatterChange {
+                scope: Some(p.scope),
+                ..MatterChange::default()
+            },
+            date(2024, 6, 1),
+            "扩大知悉范围"
+        )
+        .is_ok());
 }
 
 #[test]
@@ -1371,6 +1512,8 @@ fn r1_10_provincial_department_may_not_confirm_top_secret() {
         }
     );
     assert_eq!(refusal.rule().0, "R1.10");
+    assert!(refusal.describe(Lang::Zh).contains("转报"));
+    assert!(refusal.describe(Lang::En).contains("forward"));
     u.decide(
         PersonId(71),
         Level::Unclassified,
@@ -1379,6 +1522,116 @@ fn r1_10_provincial_department_may_not_confirm_top_secret() {
     )
     .unwrap();
     assert_eq!(u.protected_level(), None);
+}
+
+#[test]
+fn r1_10_provincial_department_forwards_a_possible_top_secret_unclear_matter() {
+    let mut u =
+        UnclearMatter::open(proposal("机密★10年", CITY), PersonId(70), D0, "范围未规定").unwrap();
+    assert_eq!(
+        u.forward(PersonId(71), D0, "可能为绝密"),
+        Err(Refusal::IllegalTransition {
+            stage: Stage::Protected,
+            step: Step::Forward
+        })
+    );
+    u.submit(PersonId(70), D0, "报省级部门").unwrap();
+    assert_eq!(u.deadline(), Some(date(2024, 3, 31)));
+    assert_eq!(u.protected_level(), Some(Level::Confidential));
+    assert_eq!(
+        u.forward(PersonId(71), date(2024, 3, 20), " "),
+        Err(Refusal::EmptyReason)
+    );
+    u.forward(
+        PersonId(71),
+        date(2024, 3, 20),
+        "可能属于绝密级，转报国家局",
+    )
+    .unwrap();
+    assert_eq!(u.department(), ConfidentialityDepartment::National);
+    assert_eq!(u.stage(), Stage::WithDepartment);
+    // The national department's deadline counts from the day of forwarding.
+    assert_eq!(u.deadline(), Some(date(2024, 4, 19)));
+    // While it is with the national department it is protected as Top Secret.
+    assert_eq!(u.protected_level(), Some(Level::TopSecret));
+    assert_eq!(
+        u.history().last().unwrap().action,
+        Action::Forwarded {
+            from: ConfidentialityDepartment::Provincial,
+            to: ConfidentialityDepartment::National
+        }
+    );
+    // The national department is the top: nowhere further to forward.
+    let refusal = u
+        .forward(PersonId(72), date(2024, 3, 21), "再转")
+        .unwrap_err();
+    assert_eq!(
+        refusal,
+        Refusal::NoHigherDepartment {
+            department: ConfidentialityDepartment::National
+        }
+    );
+    assert_eq!(refusal.rule().0, "R1.10");
+    u.decide(
+        PersonId(72),
+        Level::TopSecret,
+        date(2024, 4, 10),
+        "确定为绝密级",
+    )
+    .unwrap();
+    assert_eq!(u.final_level(), Some(Level::TopSecret));
+    assert_eq!(u.protected_level(), Some(Level::TopSecret));
+    assert_eq!(u.history().len(), 4);
+}
+
+#[test]
+fn r1_10_provincial_department_forwards_a_possible_top_secret_dispute() {
+    let m = matter("机密★10年");
+    let disputant = PersonId(80);
+    let mut d = Dispute::raise(&m, disputant, Level::Secret, date(2025, 1, 1), "危害较低").unwrap();
+    assert_eq!(
+        d.forward(PersonId(90), date(2025, 1, 2), "转报"),
+        Err(Refusal::IllegalTransition {
+            stage: Stage::WithClassifier,
+            step: Step::Forward
+        })
+    );
+    d.answer(CLS, Level::Confidential, date(2025, 1, 10), "维持")
+        .unwrap();
+    d.escalate(disputant, date(2025, 1, 12), "不服").unwrap();
+    assert_eq!(d.department(), Some(ConfidentialityDepartment::Provincial));
+    assert_eq!(
+        d.decide(
+            PersonId(90),
+            Level::TopSecret,
+            date(2025, 1, 20),
+            "应为绝密"
+        ),
+        Err(Refusal::BeyondDepartmentCompetence {
+            department: ConfidentialityDepartment::Provincial,
+            level: Level::TopSecret
+        })
+    );
+    d.forward(PersonId(90), date(2025, 1, 20), "可能属于绝密级")
+        .unwrap();
+    assert_eq!(d.department(), Some(ConfidentialityDepartment::National));
+    assert_eq!(d.stage(), Stage::WithDepartment);
+    assert_eq!(d.deadline(), Some(date(2025, 2, 19)));
+    assert_eq!(
+        d.forward(PersonId(91), date(2025, 1, 21), "再转"),
+        Err(Refusal::NoHigherDepartment {
+            department: ConfidentialityDepartment::National
+        })
+    );
+    d.decide(
+        PersonId(91),
+        Level::TopSecret,
+        date(2025, 2, 1),
+        "确定为绝密级",
+    )
+    .unwrap();
+    assert_eq!(d.final_level(), Some(Level::TopSecret));
+    assert_eq!(d.history().len(), 5);
 }
 
 #[test]
@@ -1480,9 +1733,12 @@ fn r1_10_dispute_may_skip_a_silent_classifier_after_the_deadline() {
         "危害更大",
     )
     .unwrap();
-    assert!(d
-        .escalate(disputant, date(2025, 1, 31), "逾期未答复")
-        .is_err());
+    assert_eq!(
+        d.escalate(disputant, date(2025, 1, 31), "逾期未答复"),
+        Err(Refusal::ClassifierDeadlineNotPassed {
+            deadline: date(2025, 1, 31)
+        })
+    );
     d.escalate(disputant, date(2025, 2, 1), "逾期未答复")
         .unwrap();
     // A claim of Top Secret goes to the national department.
@@ -1752,6 +2008,38 @@ fn r1_11_declassified_sources_impose_nothing() {
 }
 
 #[test]
+fn r1_11_a_source_not_yet_classified_is_refused_not_dropped() {
+    let old = matter("秘密★5年");
+    let later = filed("机密★10年", CITY)
+        .approve(&cls(), &units(), MatterId(2), date(2025, 6, 1))
+        .unwrap();
+    let req = request(vec![consent(HEAD, CITY)]);
+    let refusal = derive(&[&old, &later], &req, &units()).unwrap_err();
+    assert_eq!(
+        refusal,
+        Refusal::SourceNotYetClassified {
+            matter: MatterId(2),
+            classified_on: date(2025, 6, 1),
+            on: date(2025, 1, 1)
+        }
+    );
+    assert_eq!(refusal.rule().0, "R1.11");
+    // From its date of classification on, it is a source like any other.
+    let req = DerivationRequest {
+        on: date(2025, 6, 1),
+        consents: vec![Consent {
+            by: HEAD,
+            unit: CITY,
+            on: date(2025, 6, 1),
+        }],
+        ..req
+    };
+    let work = derive(&[&old, &later], &req, &units()).unwrap();
+    assert_eq!(work.sources, vec![MatterId(1), MatterId(2)]);
+    assert_eq!(work.level(), Level::Confidential);
+}
+
+#[test]
 fn r1_11_scope_intersection_is_exact_or_narrower() {
     let unit_group = |persons: &[PersonId]| ScopeGroup {
         holder: ScopeHolder::Unit(CITY),
@@ -1821,6 +2109,17 @@ fn refusals_explain_themselves_in_both_languages_with_their_rule() {
         Refusal::DerivedMarkDiffers {
             expected: None,
             given: mark("秘密★5年"),
+        },
+        Refusal::ScopeGroupWithoutPersons {
+            holder: ScopeHolder::Unit(CITY),
+        },
+        Refusal::SourceNotYetClassified {
+            matter: MatterId(2),
+            classified_on: D0,
+            on: D0,
+        },
+        Refusal::NoHigherDepartment {
+            department: ConfidentialityDepartment::National,
         },
     ];
     for r in samples {

@@ -169,13 +169,58 @@ fn r4_2_top_secret_token_needs_6_mixed_and_biometrics_suffice() {
 }
 
 #[test]
-fn r4_2_one_time_password_counts_as_a_token() {
+fn r4_2_one_time_password_is_not_an_r4_2_token() {
     let otp = Some(SecondFactor::OneTimePassword);
-    assert!(SecondFactor::OneTimePassword.is_token());
+    assert!(!SecondFactor::OneTimePassword.is_token());
+    assert!(SecondFactor::IcCard.is_token());
+    assert!(SecondFactor::UsbKey.is_token());
     assert!(!SecondFactor::Biometric.is_token());
-    assert_eq!(min_length(Level::TopSecret, otp), Some(6));
-    assert_eq!(min_length(Level::Confidential, otp), Some(4));
-    assert!(check_password(Level::TopSecret, "zz9999", otp, None).is_empty());
+    // Top Secret: a password with a one-time password is still a password alone.
+    assert_eq!(
+        check_password(Level::TopSecret, "zz9999", otp, None),
+        vec![PasswordProblem::SecondFactorRequired]
+    );
+    assert!(PasswordPolicy::for_level(Level::TopSecret, otp).second_factor_missing);
+    // Confidential: OTP does not lower the minimum from 10 to 4.
+    assert_eq!(
+        check_password(Level::Confidential, "abcd1234", otp, None),
+        vec![PasswordProblem::TooShort { min: 10, actual: 8 }]
+    );
+    assert!(check_password(Level::Confidential, "abcde12345", otp, None).is_empty());
+    // Secret: still 8, still 30 days.
+    assert_eq!(min_length(Level::Secret, otp), Some(8));
+    assert_eq!(max_age_days(Level::Secret, otp), Some(30));
+    assert_eq!(min_length(Level::Confidential, otp), Some(10));
+    assert_eq!(max_age_days(Level::Confidential, otp), Some(7));
+}
+
+#[test]
+fn r4_2_biometrics_waive_the_password_only_for_top_secret() {
+    let bio = Some(SecondFactor::Biometric);
+    // Top Secret: biometrics satisfy R4.2 on their own.
+    assert!(check_password(Level::TopSecret, "", bio, None).is_empty());
+    assert!(!PasswordPolicy::for_level(Level::TopSecret, bio).second_factor_missing);
+    // Confidential: the password rule applies in full.
+    assert_eq!(min_length(Level::Confidential, bio), Some(10));
+    assert_eq!(max_age_days(Level::Confidential, bio), Some(7));
+    assert_eq!(
+        check_password(Level::Confidential, "ab12", bio, None),
+        vec![PasswordProblem::TooShort { min: 10, actual: 4 }]
+    );
+    // Secret and Internal: as password only.
+    for level in [Level::Secret, Level::Internal] {
+        assert_eq!(min_length(level, bio), Some(8));
+        assert_eq!(max_age_days(level, bio), Some(30));
+        assert_eq!(
+            check_password(level, "", bio, None),
+            vec![
+                PasswordProblem::TooShort { min: 8, actual: 0 },
+                PasswordProblem::NoLetter,
+                PasswordProblem::NoDigit
+            ]
+        );
+        assert!(check_password(level, "abcd1234", bio, None).is_empty());
+    }
 }
 
 #[test]
@@ -294,7 +339,9 @@ fn r4_2_lower_level_never_demands_more_than_higher_for_same_factor() {
         for pair in [Level::Secret, Level::Confidential, Level::TopSecret].windows(2) {
             let (lo, hi) = (pair[0], pair[1]);
             if let (Some(l), Some(h)) = (min_length(lo, f), min_length(hi, f)) {
-                if f.is_some() {
+                // With a token the minimum only grows with the level. (Without one, Top
+                // Secret is refused outright, so its 6 is not comparable to Confidential's 10.)
+                if f.is_some_and(SecondFactor::is_token) {
                     assert!(l <= h, "{lo:?} {hi:?} {f:?}");
                 }
             }
@@ -567,11 +614,41 @@ fn r3_8_classified_device_sent_out_only_to_approved_repairer_without_storage() {
 }
 
 #[test]
+fn r3_8_classified_removable_medium_is_never_sent_out_for_repair() {
+    for kind in [
+        DeviceKind::UsbDisk,
+        DeviceKind::PortableDrive,
+        DeviceKind::OpticalDisc,
+        DeviceKind::MemoryCard,
+    ] {
+        let d = in_use(kind, Level::Confidential);
+        let r = d.apply(&DeviceAction::SendForRepair {
+            approval: OK,
+            site: RepairSite::SentOut {
+                approved_repairer: true,
+                storage_removed: true,
+            },
+        });
+        assert_eq!(r, Err(DeviceRefusal::StorageMediumCannotBeSentOut { kind }));
+        assert_eq!(r.unwrap_err().rule(), RuleId("R3.8"));
+        assert!(d
+            .apply(&DeviceAction::SendForRepair {
+                approval: OK,
+                site: RepairSite::InHouse
+            })
+            .is_ok());
+    }
+}
+
+#[test]
 fn r4_1_refusals_explain_in_chinese_and_english() {
     let all = [
         DeviceRefusal::SecurityTestRequired,
         DeviceRefusal::RepairerNotApproved,
         DeviceRefusal::StorageNotRemovedForRepair,
+        DeviceRefusal::StorageMediumCannotBeSentOut {
+            kind: DeviceKind::UsbDisk,
+        },
         DeviceRefusal::NotSecurityProcessed {
             state: DeviceState::InUse,
             disposal: Disposal::Sell,

@@ -107,7 +107,16 @@ fn r1_2_term_beyond_longest_is_refused_unless_overridden() {
     let basis = LegalBasis::new("《某法》第十条").unwrap();
     let m = Mark::parse_with_override("秘密★15年", &basis).unwrap();
     assert_eq!(m.term(), &Term::Years { years: 15 });
-    assert!(Mark::new(Level::TopSecret, Term::Years { years: 31 }).is_err());
+    assert_eq!(
+        Mark::new(Level::TopSecret, Term::Years { years: 31 })
+            .unwrap_err()
+            .kind,
+        MarkErrorKind::TermExceedsLongest {
+            level: Level::TopSecret,
+            years: 31,
+            longest: 30
+        }
+    );
     assert!(Mark::new_with_override(Level::TopSecret, Term::Years { years: 31 }, &basis).is_ok());
     // A blank basis is no basis.
     assert!(LegalBasis::new("  ").is_none());
@@ -290,6 +299,52 @@ fn r1_3_rejects_anything_else_with_a_clear_error() {
 }
 
 #[test]
+fn r1_3_period_in_chinese_numerals_is_refused_not_read_as_a_condition() {
+    for text in [
+        "机密★十年",
+        "秘密★二〇三一年六月三十日",
+        "秘密★二零三一年六月三十日",
+        "绝密★三十年",
+        "机密★两年",
+        "机密★ 十 年 ",
+        "CONFIDENTIAL//UNTIL 十年",
+        "机密★十年解密",
+    ] {
+        assert!(
+            matches!(error(text), MarkErrorKind::ChineseNumeralPeriod { .. }),
+            "{text}"
+        );
+    }
+    let e = Mark::parse("机密★十年").unwrap_err();
+    assert_eq!(
+        e.kind,
+        MarkErrorKind::ChineseNumeralPeriod {
+            found: "十年".into()
+        }
+    );
+    assert_eq!(e.rule().0, "R1.3");
+    assert_eq!(e.column, 4, "points at the period");
+    assert!(e.to_string().contains("10年"));
+    assert!(e.describe(Lang::Zh).contains("阿拉伯数字"));
+    assert!(e.describe(Lang::En).contains("digits"));
+    // A condition that merely contains numerals, or numerals without a unit, stays a condition.
+    assert_eq!(
+        parse("机密★三期工程竣工后").term(),
+        &Term::Condition {
+            text: "三期工程竣工后".into()
+        }
+    );
+    assert_eq!(
+        parse("机密★十年后经批准解密").term(),
+        &Term::Condition {
+            text: "十年后经批准解密".into()
+        }
+    );
+    // Digits are the way to write it.
+    assert_eq!(parse("机密★10年").term(), &Term::Years { years: 10 });
+}
+
+#[test]
 fn r1_3_errors_say_where_in_both_languages() {
     let e = Mark::parse("机密★10月").unwrap_err();
     assert_eq!(e.column, 6, "the character after the number");
@@ -365,6 +420,14 @@ fn term_strategy(level: Level) -> BoxedStrategy<Term> {
             .prop_filter("not a trade-secret period", |t| {
                 let b = t.trim().trim_end_matches("解密");
                 !["长期", "永久", "短期", "长久"].contains(&b)
+            })
+            .prop_filter("not a period in Chinese numerals", |t| {
+                let b = t.trim().trim_end_matches("解密");
+                let numeral = |c: char| "〇零一二两三四五六七八九十百千".contains(c);
+                let unit = |c: char| "年月日".contains(c);
+                !(b.chars().all(|c| c == ' ' || numeral(c) || unit(c))
+                    && b.chars().any(numeral)
+                    && b.chars().any(unit))
             })
             .prop_map(|text| Term::Condition { text }),
         Just(Term::Default),

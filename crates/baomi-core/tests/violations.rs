@@ -2,12 +2,13 @@
 //! Tests for the twelve serious violations (R10.1) and the device-rule checks (R4.1, R4.3,
 //! R4.7, R3.5, R5.4).
 
+use baomi_core::carriers::TransmissionChannel as Channel;
 use baomi_core::devices::{Disposal, Peripheral};
 use baomi_core::ids::{ApprovalId, CarrierId, DeviceId, PersonId};
 use baomi_core::marks::Level;
 use baomi_core::violations::{
     detect, AbroadBy, Breach, CarrierTrade, Direction, ExchangeChannel, Finding, FindingKind,
-    Observation, SendChannel, SeriousViolation as V, Sighting, Subject,
+    Observation, SeriousViolation as V, Sighting, Subject,
 };
 use baomi_core::{Describe, Lang, RuleId};
 use jiff::civil::{date, Date};
@@ -63,14 +64,28 @@ fn r10_1_exactly_twelve_violations_with_distinct_names_and_codes() {
 }
 
 #[test]
-fn r10_1_order_and_wording_follow_seed_001_and_the_law() {
+fn r10_1_order_follows_domain_and_wording_the_law() {
     assert_eq!(
         V::ALL[0].zh(),
         "将涉密计算机、涉密存储设备接入互联网及其他公共信息网络"
     );
-    assert_eq!(V::CarrierByOrdinaryPost.number(), 10);
-    assert_eq!(V::CarrierTradedOrDestroyed.number(), 11);
+    // DOMAIN R10.1's order (seed 001 swaps nos. 10 and 11).
+    assert_eq!(V::CarrierObtainedOrHeldIllegally.number(), 9);
+    assert_eq!(V::CarrierTradedOrDestroyed.number(), 10);
+    assert_eq!(V::CarrierByOrdinaryPost.number(), 11);
     assert_eq!(V::CarrierTakenAbroad.number(), 12);
+    assert_eq!(
+        V::ALL[8..],
+        [
+            V::CarrierObtainedOrHeldIllegally,
+            V::CarrierTradedOrDestroyed,
+            V::CarrierByOrdinaryPost,
+            V::CarrierTakenAbroad
+        ]
+    );
+    // The derived order (used to sort findings) is the list order.
+    assert!(V::CarrierTradedOrDestroyed < V::CarrierByOrdinaryPost);
+    assert!(V::ALL.windows(2).all(|w| w[0] < w[1]));
     assert!(V::CarrierTakenAbroad.zh().contains("未经有关主管部门批准"));
     assert!(V::UnprocessedDeviceDisposed.zh().contains("改作其他用途"));
     assert_eq!(
@@ -418,11 +433,23 @@ fn r3_5_carrier_by_ordinary_post_or_express() {
         on: D1,
     };
     let f = detect(&[
-        sent(1, Level::Secret, SendChannel::OrdinaryPost),
-        sent(2, Level::Confidential, SendChannel::Express),
-        sent(3, Level::Secret, SendChannel::ConfidentialTransport),
-        sent(4, Level::Confidential, SendChannel::ExchangeStation),
-        sent(5, Level::TopSecret, SendChannel::DedicatedCourier),
+        sent(1, Level::Secret, Channel::OrdinaryPost),
+        sent(2, Level::Confidential, Channel::Express),
+        sent(3, Level::Secret, Channel::ConfidentialTransport),
+        sent(
+            4,
+            Level::Confidential,
+            Channel::ExchangeStation { within_city: true },
+        ),
+        sent(
+            5,
+            Level::TopSecret,
+            Channel::DedicatedCourier {
+                courier: PersonId(3),
+                safe_route: true,
+            },
+        ),
+        sent(7, Level::Secret, Channel::ConfidentialCommunication),
     ]);
     assert_eq!(f.len(), 2);
     assert!(f
@@ -434,7 +461,7 @@ fn r3_5_carrier_by_ordinary_post_or_express() {
         BTreeSet::from(["express".to_owned()])
     );
     // Unclassified material by post is no finding.
-    assert!(detect(&[sent(6, Level::Unclassified, SendChannel::Express)]).is_empty());
+    assert!(detect(&[sent(6, Level::Unclassified, Channel::Express)]).is_empty());
 }
 
 #[test]
@@ -442,7 +469,7 @@ fn r3_5_top_secret_through_exchange_station_is_a_breach() {
     let f = detect(&[Observation::CarrierSent {
         carrier: CarrierId(1),
         level: Level::TopSecret,
-        channel: SendChannel::ExchangeStation,
+        channel: Channel::ExchangeStation { within_city: true },
         on: D1,
     }]);
     assert_eq!(
@@ -546,11 +573,18 @@ fn r10_1_findings_are_sorted_and_independent_of_input_order() {
         Observation::CarrierSent {
             carrier: CarrierId(1),
             level: Level::Secret,
-            channel: SendChannel::Express,
+            channel: Channel::Express,
             on: D1,
         },
         route(3, Level::Secret, D1),
         seen("M", 1, Level::Secret, D1),
+        Observation::CarrierTraded {
+            carrier: CarrierId(2),
+            level: Level::Secret,
+            person: PersonId(5),
+            trade: CarrierTrade::Sold,
+            on: D1,
+        },
     ];
     let a = detect(&obs);
     let mut rev = obs.clone();
@@ -569,6 +603,11 @@ fn r10_1_findings_are_sorted_and_independent_of_input_order() {
                 FindingKind::Serious(V::ConnectToPublicNetwork),
                 Subject::Device(DeviceId(9))
             ),
+            // No. 10 before no. 11, as DOMAIN R10.1 lists them.
+            (
+                FindingKind::Serious(V::CarrierTradedOrDestroyed),
+                Subject::Carrier(CarrierId(2))
+            ),
             (
                 FindingKind::Serious(V::CarrierByOrdinaryPost),
                 Subject::Carrier(CarrierId(1))
@@ -579,7 +618,7 @@ fn r10_1_findings_are_sorted_and_independent_of_input_order() {
             ),
         ]
     );
-    let json = serde_json::to_value(&a[3]).unwrap();
+    let json = serde_json::to_value(&a[4]).unwrap();
     assert_eq!(json["kind"]["code"], "removable_medium_cross_use");
     assert_eq!(json["rules"][0], "R4.3");
     assert!(detect(&[]).is_empty());
