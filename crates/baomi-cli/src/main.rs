@@ -29,6 +29,9 @@ enum Command {
     /// Password policy (DOMAIN R4.2).
     #[command(subcommand)]
     Password(commands::password::PasswordCommand),
+    /// Find classification marks and sensitive keywords in files, folders, archives and stdin
+    /// (DOMAIN R13.5). Exit 0 nothing found, 1 findings, 2 error.
+    Scan(commands::scan::ScanArgs),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Mark(cmd) => commands::mark::run(cmd, cli.lang),
         Command::Password(cmd) => commands::password::run(cmd, cli.lang),
+        Command::Scan(args) => commands::scan::run(args, cli.lang),
     };
     match result {
         Ok(code) => code,

@@ -243,7 +243,7 @@ pub fn from_hex(text: &str) -> Result<Vec<u8>, HexError> {
             });
         }
     }
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return Err(HexError::OddLength { length: raw.len() });
     }
     let mut out = Vec::with_capacity(raw.len() / 2);

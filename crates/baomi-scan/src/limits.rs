@@ -49,8 +49,9 @@ pub enum BudgetExceeded {
         /// The limit.
         limit: u32,
     },
-    /// An archive lists more than [`Limits::max_entries`] entries.
-    #[error("an archive lists {found} entries, more than the limit of {limit}")]
+    /// A container (archive, mail, PDF object table) lists more than
+    /// [`Limits::max_entries`] members.
+    #[error("the file holds {found} entries or objects, more than the limit of {limit}")]
     Entries {
         /// Entries listed.
         found: u64,

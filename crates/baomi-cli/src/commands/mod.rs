@@ -2,6 +2,7 @@
 
 pub mod mark;
 pub mod password;
+pub mod scan;
 
 use jiff::civil::Date;
 

@@ -21,6 +21,7 @@ pub mod ofd;
 pub mod ooxml;
 pub mod pdf;
 pub mod text;
+pub mod xmltext;
 pub mod zipfile;
 
 use crate::limits::{Budget, BudgetExceeded};
@@ -390,9 +391,15 @@ pub fn detect(name: &str, bytes: &[u8]) -> Format {
         return zipfile::detect_container(bytes, &ext);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        // An encrypted OOXML package is an OLE2 file too. It cannot be read, but an officer
+        // must hear of it (reported as encrypted), not have it skipped as unknown.
         return match ext.as_str() {
             "xls" | "xlt" => Format::Xls,
             "doc" | "dot" => Format::Doc,
+            "docx" | "docm" => Format::Docx,
+            "xlsx" | "xlsm" => Format::Xlsx,
+            "pptx" | "pptm" => Format::Pptx,
+            _ if legacy::is_encrypted_ooxml(bytes) => Format::Docx,
             _ => Format::Unknown,
         };
     }

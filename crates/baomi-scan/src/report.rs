@@ -1,1 +1,0 @@
-//! Findings, failures, summaries and the sinks that print them (being written).
