@@ -17,7 +17,7 @@
 #      RUNS times each, and prints wall time, CPU time, MB/s and the throughput ratio.
 #
 # Our engine is measured through `baomi scan` when target/release/baomi exists and its
-# `scan --help` offers --keywords and --no-normalize (set BUILD_CLI=1 to build it first), else
+# `scan --help` offers --keywords and --no-normalize (built first unless BUILD_CLI=0), else
 # through crates/baomi-scan/examples/bench_match.rs, which reads each file and runs
 # Matcher::count_utf8 (UTF-8 validation and search chunk by chunk on $THREADS threads). The
 # script says which one it used.
@@ -34,7 +34,7 @@ TERMS="${TERMS:-5000}"
 SEED="${SEED:-20240601}"
 RUNS="${RUNS:-3}"
 THREADS="${THREADS:-2}"
-BUILD_CLI="${BUILD_CLI:-0}"
+BUILD_CLI="${BUILD_CLI:-1}"
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -104,8 +104,9 @@ measure() {
 # hit count.
 ours_cmd() {
     if [[ "$USE_CLI" == 1 ]]; then
-        OURS=(bash -c '"$@" | tail -n 1' _ "$CLI" scan --keywords "$TERMS_FILE" --no-marks
-            --format json -j "$THREADS")
+        # `--format count` prints `path:N` like `rg --count-matches`; exit 1 means "found".
+        OURS=(bash -c '"$@"; [ $? -le 1 ]' _ "$CLI" scan --keywords "$TERMS_FILE" --no-marks
+            --format count -j "$THREADS")
     else
         OURS=("$BENCH" --keywords "$TERMS_FILE" --threads "$THREADS")
     fi
@@ -114,7 +115,7 @@ ours_cmd() {
 }
 ours_hits() {
     if [[ "$USE_CLI" == 1 ]]; then
-        sed -n 's/.*"findings":\([0-9]*\).*/\1/p' <<<"$OUT"
+        awk -F: '{s += $NF} END {print s + 0}' <<<"$OUT"
     else
         sed -n 's/.*keyword_hits=\([0-9]*\).*/\1/p' <<<"$OUT"
     fi

@@ -281,3 +281,31 @@ fn max_filesize_accepts_units() {
         assert_eq!(code(&o), 0, "{size}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn r13_5_count_format_prints_path_and_count_like_ripgrep() {
+    let dir = folder();
+    std::fs::write(
+        dir.path().join("docs/two.txt"),
+        "某某工程 与 某某工程\n".as_bytes(),
+    )
+    .unwrap();
+    let o = baomi(
+        dir.path(),
+        &[
+            "scan",
+            "--no-marks",
+            "--keywords",
+            "words.txt",
+            "--format",
+            "count",
+            "docs",
+            "clean.txt",
+        ],
+        None,
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // Only files with findings, in path order; the summary goes to stderr.
+    assert_eq!(stdout(&o), "docs/two.txt:2\n");
+    assert!(!stderr(&o).is_empty());
+}

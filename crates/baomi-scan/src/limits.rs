@@ -79,10 +79,10 @@ pub enum BudgetExceeded {
         limit: u64,
     },
     /// Extraction took longer than [`Limits::per_file_time`].
-    #[error("extraction took longer than {seconds} s")]
+    #[error("extraction took longer than {millis} ms")]
     Time {
-        /// The limit in seconds.
-        seconds: u64,
+        /// The limit in milliseconds.
+        millis: u64,
     },
 }
 
@@ -115,7 +115,7 @@ impl Budget {
     pub fn check_time(&self) -> Result<(), BudgetExceeded> {
         if Instant::now() > self.deadline {
             return Err(BudgetExceeded::Time {
-                seconds: self.limits.per_file_time.as_secs(),
+                millis: u64::try_from(self.limits.per_file_time.as_millis()).unwrap_or(u64::MAX),
             });
         }
         Ok(())

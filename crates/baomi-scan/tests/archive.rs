@@ -8,7 +8,6 @@
 use baomi_scan::extract::{
     extract, ExtractCtx, ExtractError, Format, Location, NestedFailure, Part,
 };
-use baomi_scan::extract::archive::extract_zip;
 use baomi_scan::limits::{Budget, BudgetExceeded, Limits};
 use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
@@ -307,15 +306,15 @@ fn r13_5_a_corrupt_member_fails_alone() {
 
 #[test]
 fn r13_5_a_truncated_zip_is_malformed() {
-    // Called on the archive extractor itself: `detect` cannot list a cut zip, so through
-    // `extract` it is currently an unknown binary (skipped and counted) rather than a failure.
+    // Through `extract`, as the scanner calls it: a cut zip is still detected as a zip (by its
+    // signature and name) and reported as malformed, never skipped as an unknown binary.
     let archive = zip(&[("a.txt", "秘密".repeat(100).as_bytes()), ("b.txt", b"b")]);
     for keep in [archive.len() - 10, archive.len() / 2, 30, 4] {
         let mut budget = Budget::start(&Limits::default());
         let mut segments = 0;
         let mut emit = |_: &Location, _: &str| segments += 1;
         let mut ctx = ExtractCtx::new(&mut budget, &mut emit);
-        let result = extract_zip(&archive[..keep], &mut ctx);
+        let result = baomi_scan::extract::extract("cut.zip", &archive[..keep], &mut ctx);
         assert!(
             matches!(
                 result,

@@ -19,6 +19,7 @@ use baomi_scan::limits::Limits;
 use baomi_scan::matcher::{
     parse_keyword_list, MatchOptions, Matcher, MatcherConfig, RegexRule, Rules, Severity,
 };
+use baomi_scan::report::count::CountSink;
 use baomi_scan::report::csv::CsvSink;
 use baomi_scan::report::json::JsonSink;
 use baomi_scan::report::sarif::SarifSink;
@@ -95,6 +96,8 @@ enum OutputFormat {
     Csv,
     /// SARIF 2.1.0.
     Sarif,
+    /// `path:N` per file with findings, like `rg --count-matches`.
+    Count,
 }
 
 /// Parses `1048576`, `512K`, `10M`, `1G`, `1.5G`, `10MB`, `10MiB` (binary units).
@@ -185,6 +188,7 @@ pub fn run(args: ScanArgs, lang: Lang) -> Result<ExitCode, CliError> {
         OutputFormat::Json => Box::new(JsonSink::new(out)),
         OutputFormat::Csv => Box::new(CsvSink::new(out, err, lang, summary_lines)),
         OutputFormat::Sarif => Box::new(SarifSink::new(out, lang)),
+        OutputFormat::Count => Box::new(CountSink::new(out, err, lang, summary_lines)),
     };
 
     let (mut files, mut bytes, mut found) = (0u64, 0u64, 0u64);

@@ -15,7 +15,6 @@
 use super::zipfile::Zip;
 use super::{ExtractCtx, ExtractError, Format};
 use crate::limits::BudgetExceeded;
-use std::cell::RefCell;
 
 /// Extracts every member of a zip archive (directories are skipped; nested archives recurse).
 ///
@@ -24,11 +23,6 @@ use std::cell::RefCell;
 /// cannot be listed at all (truncated, not a zip), and with [`ExtractError::Budget`] when the
 /// entry count or the file's budget is exceeded.
 pub fn extract_zip(bytes: &[u8], ctx: &mut ExtractCtx<'_>) -> Result<(), ExtractError> {
-    if std::ptr::eq(bytes.as_ptr(), FAILED_MEMBER.as_ptr()) {
-        if let Some(error) = PENDING_FAILURE.with(|p| p.borrow_mut().take()) {
-            return Err(error);
-        }
-    }
     let mut zip = Zip::open(bytes, Format::Zip, ctx)?;
     for index in 0..zip.len() {
         ctx.budget().check_time()?;
@@ -43,40 +37,8 @@ pub fn extract_zip(bytes: &[u8], ctx: &mut ExtractCtx<'_>) -> Result<(), Extract
             Err(ExtractError::Budget(b)) if !matches!(b, BudgetExceeded::Ratio { .. }) => {
                 return Err(ExtractError::Budget(b))
             }
-            Err(error) => record_member_failure(ctx, &name, error)?,
+            Err(error) => ctx.member_failed(&name, error)?,
         }
     }
     Ok(())
-}
-
-// Recording a member that could not even be read (encrypted, corrupt, ratio) as a nested
-// failure of that member. `ExtractCtx` records failures only for what `nested` extracts, and
-// offers no way to record one directly; until it does, the failure is routed through `nested`
-// itself: the error is parked in `PENDING_FAILURE` and `nested` is called with `FAILED_MEMBER`,
-// an empty zip that `detect` sends back to `extract_zip`, which recognises it by address (not
-// by content, so no input can imitate it) and returns the parked error. `nested` then records
-// it under the member's name with its usual rules (depth checked, budget errors other than the
-// ratio end the file).
-//
-// TODO(lead): replace with `ctx.member_failed(name, error)` once ExtractCtx has it.
-
-/// An empty zip (end-of-central-directory record only), recognised by its address.
-static FAILED_MEMBER: [u8; 22] = *b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-
-thread_local! {
-    /// The error of the member being recorded (see `record_member_failure`).
-    static PENDING_FAILURE: RefCell<Option<ExtractError>> = const { RefCell::new(None) };
-}
-
-/// Records `error` as the nested failure of member `name` and goes on (see above).
-fn record_member_failure(
-    ctx: &mut ExtractCtx<'_>,
-    name: &str,
-    error: ExtractError,
-) -> Result<(), ExtractError> {
-    PENDING_FAILURE.with(|p| *p.borrow_mut() = Some(error));
-    let outcome = ctx.nested(name, &FAILED_MEMBER);
-    // If `nested` refused before extracting (depth), the parked error is still there.
-    PENDING_FAILURE.with(|p| p.borrow_mut().take());
-    outcome
 }

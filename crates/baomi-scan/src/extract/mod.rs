@@ -334,21 +334,32 @@ impl<'a> ExtractCtx<'a> {
         }
         self.inner.push(name.to_owned());
         let result = extract(name, bytes, self);
-        let outcome = match result {
+        self.inner.pop();
+        match result {
             Ok(()) => Ok(()),
-            Err(ExtractError::Budget(b)) if !matches!(b, BudgetExceeded::Ratio { .. }) => {
+            Err(e) => self.member_failed(name, e),
+        }
+    }
+
+    /// Records that member `name` of the current container failed with `error`, so that the
+    /// container's other members are still scanned (e.g. an encrypted or corrupt zip entry that
+    /// could not even be read). Errors that exhaust the whole file's budget — everything but a
+    /// single member's compression ratio — are returned instead: they end the file.
+    pub fn member_failed(&mut self, name: &str, error: ExtractError) -> Result<(), ExtractError> {
+        match error {
+            ExtractError::Budget(b) if !matches!(b, BudgetExceeded::Ratio { .. }) => {
                 Err(ExtractError::Budget(b))
             }
-            Err(e) => {
+            e => {
+                let mut inner = self.inner.clone();
+                inner.push(name.to_owned());
                 self.nested_failures.push(NestedFailure {
-                    inner: self.inner.clone(),
+                    inner,
                     reason: e.to_string(),
                 });
                 Ok(())
             }
-        };
-        self.inner.pop();
-        outcome
+        }
     }
 
     /// Records a member that is not scanned because its format is unknown.

@@ -129,7 +129,18 @@ impl<'b> Zip<'b> {
 /// Tells the zip-based formats apart by their members, falling back to the extension.
 pub fn detect_container(bytes: &[u8], ext: &str) -> Format {
     let Ok(archive) = ZipArchive::new(Cursor::new(bytes)) else {
-        return Format::Unknown;
+        // A truncated or damaged container is still a container: its extractor reports it as
+        // malformed, rather than it being skipped as an unknown binary.
+        return match ext {
+            "docx" | "docm" => Format::Docx,
+            "xlsx" | "xlsm" => Format::Xlsx,
+            "pptx" | "pptm" => Format::Pptx,
+            "odt" => Format::Odt,
+            "ods" => Format::Ods,
+            "odp" => Format::Odp,
+            "ofd" => Format::Ofd,
+            _ => Format::Zip,
+        };
     };
     let has = |name: &str| archive.index_for_name(name).is_some();
     if has("[Content_Types].xml") {

@@ -11,7 +11,7 @@
 //! (the OWASP advice against CSV injection). Failures and the summary go to the second writer
 //! (stderr).
 
-use super::{inner_text, location_text, severity_code, FileReport, Finding, Sink, Summary};
+use super::{inner_text, severity_code, write_failures, FileReport, Finding, Sink, Summary};
 use baomi_core::Lang;
 use std::io::{self, Write};
 
@@ -102,16 +102,7 @@ impl<W: Write, E: Write> Sink for CsvSink<W, E> {
         for f in &report.findings {
             write_row(&mut self.out, finding_row(f, self.lang).into_iter())?;
         }
-        for failure in &report.failures {
-            writeln!(
-                self.err,
-                "baomi: {}{}: {}",
-                self.lang.pick("无法扫描 ", "cannot scan "),
-                location_text(&failure.path, &failure.inner),
-                failure.reason
-            )?;
-        }
-        Ok(())
+        write_failures(&mut self.err, report, self.lang)
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {

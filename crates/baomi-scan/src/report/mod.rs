@@ -30,6 +30,7 @@
 //! excluded by a glob or not matching an include glob, and symbolic links when links are not
 //! followed.
 
+pub mod count;
 pub mod csv;
 pub mod json;
 pub mod sarif;
@@ -378,6 +379,21 @@ pub trait Sink {
     fn file(&mut self, report: &FileReport) -> io::Result<()>;
     /// Prints what comes at the end (the summary; the whole log for SARIF) and flushes.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Writes a file's failures, one line each, for the sinks whose findings go to stdout and
+/// whose messages go to stderr (CSV, counts).
+pub fn write_failures(err: &mut impl io::Write, report: &FileReport, lang: Lang) -> io::Result<()> {
+    for failure in &report.failures {
+        writeln!(
+            err,
+            "baomi: {}{}: {}",
+            lang.pick("无法扫描 ", "cannot scan "),
+            location_text(&failure.path, &failure.inner),
+            failure.reason
+        )?;
+    }
+    Ok(())
 }
 
 /// The container chain as people read it: `a.zip » b.docx`.
