@@ -10,6 +10,9 @@
 //! Writes `OUT/corpus/part-NN.txt` (together `--mib` MiB) and `OUT/terms.txt` (one term per
 //! line, no tabs, no `#`, no outer spaces: the same file is a valid `rg -F -f` pattern file and
 //! a valid `baomi scan --keywords` list). Same arguments, same bytes.
+//!
+//! The words, the line generator and the term list live in common/text.rs, shared with
+//! gen_office (the office part of the benchmark), so both draw the same text and terms.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
