@@ -121,7 +121,7 @@ ours_cmd() {
     if [[ "$USE_CLI" == 1 ]]; then
         # `--format count` prints `path:N` like `rg --count-matches`; exit 1 means "found".
         OURS=(bash -c '"$@"; [ $? -le 1 ]' _ "$CLI" scan --keywords "$TERMS_FILE" --no-marks
-            --format count -j "$THREADS")
+            --format count --max-filesize 64G -j "$THREADS")
     else
         OURS=("$BENCH" --keywords "$TERMS_FILE" --threads "$THREADS")
     fi

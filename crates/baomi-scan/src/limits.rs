@@ -29,12 +29,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_file_size: 512 * 1024 * 1024,
+            max_file_size: 2 * 1024 * 1024 * 1024,
             max_depth: 5,
             max_entries: 20_000,
             max_inflated_bytes: 1024 * 1024 * 1024,
             max_ratio: 200,
-            max_text_bytes: 512 * 1024 * 1024,
+            max_text_bytes: 2 * 1024 * 1024 * 1024,
             per_file_time: Duration::from_secs(60),
         }
     }

@@ -130,6 +130,8 @@ pub fn run(args: ScanArgs, lang: Lang) -> Result<ExitCode, CliError> {
     let mut limits = Limits::default();
     if let Some(size) = args.max_filesize {
         limits.max_file_size = size;
+        // A plain-text file of that size yields as much text; let it.
+        limits.max_text_bytes = limits.max_text_bytes.max(size);
     }
     if let Some(depth) = args.max_depth {
         limits.max_depth = depth;

@@ -1,0 +1,865 @@
+//! Baomi's persistence: the only crate that knows SQL.
+//!
+//! A [`Store`] is opened from a URL ([`Store::open`]): `sqlite:PATH` or a bare file path gives
+//! SQLite (the default), `postgres://…` gives PostgreSQL. Migrations for the dialect are applied
+//! at open. Work happens in explicit transactions: [`Store::read`] gives a [`ReadTx`] (a
+//! consistent snapshot), [`Store::write`] gives a [`WriteTx`].
+//!
+//! # Audit in the same transaction (R13.1, R13.2)
+//!
+//! Every change made through a [`WriteTx`] appends its audit entry
+//! ([`WriteTx::append_audit`]) **in the same database transaction**: committing keeps both,
+//! dropping the transaction (or any error) keeps neither. Entries form the hash chain of
+//! [`baomi_core::audit`]; writers are serialised by a mutex that also guards the cached
+//! [`ChainHead`] (loaded once at open from the last row), and the head advances only after the
+//! commit succeeded. The `seq` primary key makes a second process writing the same database fail
+//! instead of forking the chain (practice: one service process per database is expected).
+//!
+//! `audit_log` is append-only: triggers refuse `UPDATE` and `DELETE` (and, in PostgreSQL,
+//! `TRUNCATE`). The owner of the database can still drop the triggers; that is why the log is a
+//! hash chain ([`Store::verify_audit`] finds the first changed entry) and why signed checkpoints
+//! kept out of the database's reach exist (they detect truncation and wholesale rewriting).
+//!
+//! # Design: one SQL text through sqlx's `Any` driver
+//!
+//! The store uses sqlx's `Any` driver with a single SQL text per query for both dialects,
+//! written with `$1, $2, …` placeholders (SQLite accepts `$N` as numbered parameters; a
+//! conformance test checks it binds by number, not by position). Only the migrations differ per
+//! dialect (`migrations/sqlite`, `migrations/postgres`, embedded with `sqlx::migrate!`). Chosen
+//! over an enum of two typed pools because every repository function would otherwise be written
+//! twice; the price is that values are limited to what `Any` carries (integers, text, bytes), so
+//! times are stored as two integers (seconds, nanoseconds) and digests as hex text — which is
+//! also what makes the stored entry round-trip exactly. Queries are checked at run time (no
+//! `query!` macros, no database at build time); the conformance suite runs every query against
+//! both backends.
+//!
+//! # SQLite settings
+//!
+//! Every SQLite connection runs `journal_mode=WAL`, `foreign_keys=ON`, `busy_timeout=5000` and
+//! `synchronous=NORMAL`. With WAL, `NORMAL` keeps every committed transaction across a crash of
+//! the process (even `SIGKILL`); only a power loss or OS crash may lose the last transactions
+//! (never corrupt the file). One connection writes; a small pool reads (WAL lets readers run
+//! beside the writer). An in-memory SQLite database is not supported (readers would see another
+//! database).
+
+mod error;
+
+pub use error::StoreError;
+
+use baomi_core::audit::{
+    Actor, AuditDraft, AuditEntry, ChainBreak, ChainHead, ChainVerifier, Checkpoint, Digest,
+    HashAlgorithm, ObjectRef, Outcome, VerifiedChain,
+};
+use baomi_core::determination::UnitTier;
+use baomi_core::ids::{DepartmentId, PersonId, UnitId};
+use jiff::Timestamp;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The pragmas run on every SQLite connection (see the crate documentation).
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA synchronous = NORMAL",
+];
+
+/// Connections in the read pool.
+const READ_POOL_SIZE: u32 = 4;
+
+/// Rows fetched per page by [`Store::verify_audit`].
+const VERIFY_PAGE: u32 = 1_000;
+
+/// Which database a [`Store`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite: a single file (the default).
+    Sqlite,
+    /// PostgreSQL (chosen by a `postgres://` or `postgresql://` URL).
+    Postgres,
+}
+
+impl Backend {
+    /// Decides the backend from a URL and returns the URL sqlx should open: a bare path or a
+    /// `sqlite:` URL without `mode` gets `mode=rwc` (create the file if missing).
+    pub fn from_url(url: &str) -> Result<(Backend, String), StoreError> {
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return Err(StoreError::UnsupportedUrl {
+                url: url.to_owned(),
+            });
+        }
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Ok((Backend::Postgres, trimmed.to_owned()));
+        }
+        let sqlite_url = if trimmed.starts_with("sqlite:") {
+            trimmed.to_owned()
+        } else if trimmed.contains("://") {
+            return Err(StoreError::UnsupportedUrl {
+                url: url.to_owned(),
+            });
+        } else {
+            format!("sqlite://{trimmed}")
+        };
+        if sqlite_url.contains(":memory:") || sqlite_url.contains("mode=memory") {
+            return Err(StoreError::UnsupportedUrl {
+                url: url.to_owned(),
+            });
+        }
+        let with_mode = if sqlite_url.contains("mode=") {
+            sqlite_url
+        } else if sqlite_url.contains('?') {
+            format!("{sqlite_url}&mode=rwc")
+        } else {
+            format!("{sqlite_url}?mode=rwc")
+        };
+        Ok((Backend::Sqlite, with_mode))
+    }
+}
+
+/// How to open a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreOptions {
+    /// The audit chain's hash algorithm. `None`: the stored log's algorithm, or SHA-256 for a
+    /// new log. `Some`: that algorithm for a new log; opening an existing log written with
+    /// another algorithm is refused ([`StoreError::AlgorithmMismatch`]).
+    pub algorithm: Option<HashAlgorithm>,
+}
+
+/// A Baomi database. Cheap to clone (the clones share the pools and the writer lock).
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    writer: AnyPool,
+    readers: AnyPool,
+    head: Arc<Mutex<ChainHead>>,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) with default options, applies the migrations and
+    /// loads the audit chain's head.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = Backend::from_url(url)?;
+        let writer = pool_options(backend, 1).connect(&url).await?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&writer).await?,
+        }
+        let readers = pool_options(backend, READ_POOL_SIZE).connect(&url).await?;
+        let mut conn = writer.acquire().await?;
+        let last = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
+        ))
+        .fetch_optional(&mut *conn)
+        .await?;
+        drop(conn);
+        let head = match last {
+            None => ChainHead::genesis(options.algorithm.unwrap_or(HashAlgorithm::Sha256)),
+            Some(row) => {
+                let (entry, stored) = decode_audit(&row)?;
+                if let Some(configured) = options.algorithm {
+                    if configured != stored {
+                        return Err(StoreError::AlgorithmMismatch { stored, configured });
+                    }
+                }
+                ChainHead::of_entry(stored, &entry)
+            }
+        };
+        Ok(Store {
+            backend,
+            writer,
+            readers,
+            head: Arc::new(Mutex::new(head)),
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The head of the audit chain as last committed.
+    pub async fn audit_head(&self) -> ChainHead {
+        *self.head.lock().await
+    }
+
+    /// Starts a read-only transaction: a consistent snapshot (PostgreSQL: `REPEATABLE READ,
+    /// READ ONLY`; SQLite: a deferred transaction, a snapshot from its first read under WAL).
+    pub async fn read(&self) -> Result<ReadTx, StoreError> {
+        let mut tx = self.readers.begin().await?;
+        if self.backend == Backend::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await?;
+        }
+        Ok(ReadTx { tx })
+    }
+
+    /// Starts a write transaction. Waits while another [`WriteTx`] is open (writers are
+    /// serialised; the lock is held until the transaction is committed or dropped).
+    pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        let guard = Arc::clone(&self.head).lock_owned().await;
+        let tx = self.writer.begin().await?;
+        let pending = *guard;
+        Ok(WriteTx { tx, guard, pending })
+    }
+
+    /// R13.2: reads the whole audit log in `seq` order, in one snapshot, through
+    /// [`ChainVerifier`]. `Ok(Err(break))` names the first broken entry; `Err` is a failure to
+    /// read (including a row that cannot be decoded at all, [`StoreError::Corrupt`]).
+    pub async fn verify_audit(&self) -> Result<Result<VerifiedChain, ChainBreak>, StoreError> {
+        self.verify_audit_against(None).await
+    }
+
+    /// [`Store::verify_audit`], also checking the log against a checkpoint kept out of the
+    /// database's reach (R13.2: this detects truncation and wholesale rewriting, which the
+    /// chain alone cannot).
+    pub async fn verify_audit_against(
+        &self,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<Result<VerifiedChain, ChainBreak>, StoreError> {
+        let algorithm = self.audit_head().await.algorithm;
+        let mut verifier = ChainVerifier::genesis(algorithm);
+        if let Some(cp) = checkpoint {
+            verifier = match verifier.with_checkpoint(cp) {
+                Ok(v) => v,
+                Err(brk) => return Ok(Err(brk)),
+            };
+        }
+        let mut tx = self.read().await?;
+        let mut next: u64 = 1;
+        loop {
+            let page = tx.audit_entries(next, VERIFY_PAGE).await?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            for entry in &page {
+                if let Err(brk) = verifier.push(entry) {
+                    return Ok(Err(brk));
+                }
+            }
+            if page.len() < usize::try_from(VERIFY_PAGE).unwrap_or(usize::MAX) {
+                break;
+            }
+            next = last.saturating_add(1);
+        }
+        tx.finish().await?;
+        Ok(verifier.finish())
+    }
+
+    /// Closes the pools, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.readers.close().await;
+    }
+}
+
+fn pool_options(backend: Backend, size: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(30));
+    match backend {
+        Backend::Postgres => options,
+        Backend::Sqlite => options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                for pragma in SQLITE_PRAGMAS {
+                    conn.execute(pragma).await?;
+                }
+                Ok(())
+            })
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------------------------
+
+/// A unit (单位) in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// Its id.
+    pub id: UnitId,
+    /// Its name.
+    pub name: String,
+    /// Its tier, which fixes its statutory authority to classify (R1.4).
+    pub tier: UnitTier,
+    /// The superior unit, if any.
+    pub superior: Option<UnitId>,
+}
+
+/// A department (部门) of a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    /// Its id.
+    pub id: DepartmentId,
+    /// The unit it belongs to.
+    pub unit: UnitId,
+    /// Its name (unique within the unit).
+    pub name: String,
+}
+
+fn tier_code(tier: UnitTier) -> &'static str {
+    match tier {
+        UnitTier::Central => "central",
+        UnitTier::Provincial => "provincial",
+        UnitTier::Prefecture => "prefecture",
+        UnitTier::Other => "other",
+    }
+}
+
+fn parse_tier(code: &str, id: i64) -> Result<UnitTier, StoreError> {
+    match code {
+        "central" => Ok(UnitTier::Central),
+        "provincial" => Ok(UnitTier::Provincial),
+        "prefecture" => Ok(UnitTier::Prefecture),
+        "other" => Ok(UnitTier::Other),
+        _ => Err(StoreError::Corrupt {
+            table: "units",
+            key: id.to_string(),
+            problem: format!("unknown tier {code:?}"),
+        }),
+    }
+}
+
+fn decode_unit(row: &AnyRow) -> Result<Unit, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let tier: String = row.try_get("tier")?;
+    Ok(Unit {
+        id: UnitId(id),
+        name: row.try_get("name")?,
+        tier: parse_tier(&tier, id)?,
+        superior: row.try_get::<Option<i64>, _>("superior_id")?.map(UnitId),
+    })
+}
+
+/// A JSON string literal (for audit `detail`).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().saturating_add(2));
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit rows
+// ---------------------------------------------------------------------------------------------
+
+const AUDIT_COLUMNS: &str = "seq, at_seconds, at_nanos, actor_kind, actor_id, action, \
+     object_kind, object_id, outcome, outcome_detail, detail, prev_hash, hash, algorithm";
+
+/// `t` as (floor(t / 1 s), nanoseconds after that), the canonical encoding's `time(t)`.
+fn split_time(t: Timestamp) -> Result<(i64, i64), StoreError> {
+    let ns = t.as_nanosecond();
+    let seconds = i64::try_from(ns.div_euclid(1_000_000_000));
+    let nanos = i64::try_from(ns.rem_euclid(1_000_000_000));
+    match (seconds, nanos) {
+        (Ok(s), Ok(n)) => Ok((s, n)),
+        _ => Err(StoreError::Corrupt {
+            table: "audit_log",
+            key: t.to_string(),
+            problem: "time out of range".to_owned(),
+        }),
+    }
+}
+
+fn join_time(seconds: i64, nanos: i64) -> Option<Timestamp> {
+    if !(0..1_000_000_000).contains(&nanos) {
+        return None;
+    }
+    let ns = i128::from(seconds)
+        .checked_mul(1_000_000_000)?
+        .checked_add(i128::from(nanos))?;
+    Timestamp::from_nanosecond(ns).ok()
+}
+
+fn decode_audit(row: &AnyRow) -> Result<(AuditEntry, HashAlgorithm), StoreError> {
+    let raw_seq: i64 = row.try_get("seq")?;
+    let corrupt = |problem: String| StoreError::Corrupt {
+        table: "audit_log",
+        key: raw_seq.to_string(),
+        problem,
+    };
+    let seq = u64::try_from(raw_seq).map_err(|_| corrupt("negative seq".to_owned()))?;
+    let at = join_time(row.try_get("at_seconds")?, row.try_get("at_nanos")?)
+        .ok_or_else(|| corrupt("time out of range".to_owned()))?;
+    let actor_kind: String = row.try_get("actor_kind")?;
+    let actor_id: Option<i64> = row.try_get("actor_id")?;
+    let actor = match (actor_kind.as_str(), actor_id) {
+        ("person", Some(id)) => Actor::Person(PersonId(id)),
+        ("system", None) => Actor::System,
+        ("unauthenticated", None) => Actor::Unauthenticated,
+        _ => return Err(corrupt(format!("bad actor {actor_kind:?} {actor_id:?}"))),
+    };
+    let object = match (
+        row.try_get::<Option<String>, _>("object_kind")?,
+        row.try_get::<Option<String>, _>("object_id")?,
+    ) {
+        (Some(kind), Some(id)) => Some(ObjectRef { kind, id }),
+        (None, None) => None,
+        _ => {
+            return Err(corrupt(
+                "object kind and id must both be set or both be null".into(),
+            ))
+        }
+    };
+    let outcome_kind: String = row.try_get("outcome")?;
+    let outcome_detail: Option<String> = row.try_get("outcome_detail")?;
+    let outcome = match (outcome_kind.as_str(), outcome_detail) {
+        ("success", None) => Outcome::Success,
+        ("denied", Some(reason)) => Outcome::Denied { reason },
+        ("failed", Some(error)) => Outcome::Failed { error },
+        (kind, detail) => return Err(corrupt(format!("bad outcome {kind:?} {detail:?}"))),
+    };
+    let digest = |column: &str| -> Result<Digest, StoreError> {
+        let text: String = row.try_get(column)?;
+        Digest::from_hex(&text).map_err(|e| corrupt(format!("{column}: {e}")))
+    };
+    let algorithm: String = row.try_get("algorithm")?;
+    let algorithm: HashAlgorithm = algorithm
+        .parse()
+        .map_err(|e: baomi_core::audit::AuditError| corrupt(e.to_string()))?;
+    let entry = AuditEntry {
+        seq,
+        at,
+        actor,
+        action: row.try_get("action")?,
+        object,
+        outcome,
+        detail: row.try_get("detail")?,
+        prev_hash: digest("prev_hash")?,
+        hash: digest("hash")?,
+    };
+    Ok((entry, algorithm))
+}
+
+async fn insert_audit(
+    conn: &mut AnyConnection,
+    entry: &AuditEntry,
+    algorithm: HashAlgorithm,
+) -> Result<(), StoreError> {
+    let seq = i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt {
+        table: "audit_log",
+        key: entry.seq.to_string(),
+        problem: "seq beyond the database's range".to_owned(),
+    })?;
+    let (seconds, nanos) = split_time(entry.at)?;
+    let (actor_kind, actor_id) = match entry.actor {
+        Actor::Person(id) => ("person", Some(id.0)),
+        Actor::System => ("system", None),
+        Actor::Unauthenticated => ("unauthenticated", None),
+    };
+    let (outcome, outcome_detail) = match &entry.outcome {
+        Outcome::Success => ("success", None),
+        Outcome::Denied { reason } => ("denied", Some(reason.clone())),
+        Outcome::Failed { error } => ("failed", Some(error.clone())),
+    };
+    sqlx::query(&format!(
+        "INSERT INTO audit_log ({AUDIT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(seq)
+    .bind(seconds)
+    .bind(nanos)
+    .bind(actor_kind)
+    .bind(actor_id)
+    .bind(entry.action.clone())
+    .bind(entry.object.as_ref().map(|o| o.kind.clone()))
+    .bind(entry.object.as_ref().map(|o| o.id.clone()))
+    .bind(outcome)
+    .bind(outcome_detail)
+    .bind(entry.detail.clone())
+    .bind(entry.prev_hash.to_hex())
+    .bind(entry.hash.to_hex())
+    .bind(algorithm.name())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries shared by both kinds of transaction
+// ---------------------------------------------------------------------------------------------
+
+async fn q_get_unit(conn: &mut AnyConnection, id: UnitId) -> Result<Option<Unit>, StoreError> {
+    let row = sqlx::query("SELECT id, name, tier, superior_id FROM units WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(decode_unit).transpose()
+}
+
+async fn q_list_units(conn: &mut AnyConnection) -> Result<Vec<Unit>, StoreError> {
+    let rows = sqlx::query("SELECT id, name, tier, superior_id FROM units ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode_unit).collect()
+}
+
+async fn q_list_departments(
+    conn: &mut AnyConnection,
+    unit: UnitId,
+) -> Result<Vec<Department>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, unit_id, name FROM departments WHERE unit_id = $1 ORDER BY id")
+            .bind(unit.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Department {
+                id: DepartmentId(row.try_get("id")?),
+                unit: UnitId(row.try_get("unit_id")?),
+                name: row.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+async fn q_audit_entries(
+    conn: &mut AnyConnection,
+    from_seq: u64,
+    limit: u32,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let from = i64::try_from(from_seq).unwrap_or(i64::MAX);
+    let rows = sqlx::query(&format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+    ))
+    .bind(from)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| decode_audit(row).map(|(entry, _)| entry))
+        .collect()
+}
+
+/// A checkpoint as recorded in the database, with the service's signature if it had one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The signature over [`Checkpoint::signing_bytes`] (the scheme is the service's).
+    pub signature: Option<Vec<u8>>,
+}
+
+async fn q_latest_checkpoint(
+    conn: &mut AnyConnection,
+) -> Result<Option<StoredCheckpoint>, StoreError> {
+    let row = sqlx::query(
+        "SELECT seq, head_hash, at_seconds, at_nanos, algorithm, signature \
+         FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let raw_seq: i64 = row.try_get("seq")?;
+    let corrupt = |problem: String| StoreError::Corrupt {
+        table: "audit_checkpoints",
+        key: raw_seq.to_string(),
+        problem,
+    };
+    let seq = u64::try_from(raw_seq).map_err(|_| corrupt("negative seq".to_owned()))?;
+    let head_hash: String = row.try_get("head_hash")?;
+    let head_hash = Digest::from_hex(&head_hash).map_err(|e| corrupt(e.to_string()))?;
+    let at = join_time(row.try_get("at_seconds")?, row.try_get("at_nanos")?)
+        .ok_or_else(|| corrupt("time out of range".to_owned()))?;
+    let algorithm: String = row.try_get("algorithm")?;
+    let algorithm: HashAlgorithm = algorithm
+        .parse()
+        .map_err(|e: baomi_core::audit::AuditError| corrupt(e.to_string()))?;
+    Ok(Some(StoredCheckpoint {
+        checkpoint: Checkpoint {
+            algorithm,
+            seq,
+            head_hash,
+            at,
+        },
+        signature: row.try_get("signature")?,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+// ---------------------------------------------------------------------------------------------
+
+/// A read-only transaction (a consistent snapshot). Dropping it ends it.
+#[derive(Debug)]
+pub struct ReadTx {
+    tx: Transaction<'static, Any>,
+}
+
+impl ReadTx {
+    /// A unit by id.
+    pub async fn get_unit(&mut self, id: UnitId) -> Result<Option<Unit>, StoreError> {
+        q_get_unit(&mut self.tx, id).await
+    }
+
+    /// All units, by id.
+    pub async fn list_units(&mut self) -> Result<Vec<Unit>, StoreError> {
+        q_list_units(&mut self.tx).await
+    }
+
+    /// The departments of a unit, by id.
+    pub async fn list_departments(&mut self, unit: UnitId) -> Result<Vec<Department>, StoreError> {
+        q_list_departments(&mut self.tx, unit).await
+    }
+
+    /// Up to `limit` audit entries with `seq >= from_seq`, in `seq` order.
+    pub async fn audit_entries(
+        &mut self,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        q_audit_entries(&mut self.tx, from_seq, limit).await
+    }
+
+    /// The checkpoint with the highest `seq` recorded in the database, with its signature.
+    pub async fn latest_checkpoint(&mut self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        q_latest_checkpoint(&mut self.tx).await
+    }
+
+    /// Ends the snapshot.
+    pub async fn finish(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A write transaction. Holds the writer lock until [`WriteTx::commit`] or drop; dropping
+/// without committing rolls back every change **and** every audit entry appended in it, and
+/// leaves the chain head unchanged (R13.1).
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    guard: OwnedMutexGuard<ChainHead>,
+    pending: ChainHead,
+}
+
+impl WriteTx {
+    /// R13.2: appends `draft` to the audit chain inside this transaction and returns the entry
+    /// as stored. A refused draft ([`StoreError::Audit`]) appends nothing; the caller must then
+    /// not commit the change it was auditing (R13.1: no unaudited change).
+    pub async fn append_audit(&mut self, draft: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut next = self.pending;
+        let entry = next.append(draft)?;
+        insert_audit(&mut self.tx, &entry, next.algorithm).await?;
+        self.pending = next;
+        Ok(entry)
+    }
+
+    /// The chain head including the entries appended in this transaction.
+    pub fn audit_head(&self) -> ChainHead {
+        self.pending
+    }
+
+    /// Commits, then advances the shared chain head. On error nothing is kept.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let WriteTx {
+            tx,
+            mut guard,
+            pending,
+        } = self;
+        tx.commit().await?;
+        *guard = pending;
+        Ok(())
+    }
+
+    /// Rolls back explicitly (dropping does the same).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    /// Creates a unit and audits it (`unit.create`, R13.1). A `superior` that does not exist is
+    /// refused with [`StoreError::NotFound`] before anything is written.
+    pub async fn create_unit(
+        &mut self,
+        at: Timestamp,
+        actor: Actor,
+        name: &str,
+        tier: UnitTier,
+        superior: Option<UnitId>,
+    ) -> Result<Unit, StoreError> {
+        if let Some(sup) = superior {
+            if q_get_unit(&mut self.tx, sup).await?.is_none() {
+                return Err(StoreError::NotFound {
+                    kind: "unit",
+                    id: sup.0,
+                });
+            }
+        }
+        let row = sqlx::query(
+            "INSERT INTO units (name, tier, superior_id) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name.to_owned())
+        .bind(tier_code(tier))
+        .bind(superior.map(|s| s.0))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let unit = Unit {
+            id: UnitId(row.try_get("id")?),
+            name: name.to_owned(),
+            tier,
+            superior,
+        };
+        let superior_json = superior.map_or_else(|| "null".to_owned(), |s| s.0.to_string());
+        let detail = format!(
+            "{{\"name\":{},\"tier\":\"{}\",\"superior\":{superior_json}}}",
+            json_string(name),
+            tier_code(tier)
+        );
+        self.append_audit(
+            AuditDraft::new(at, actor, "unit.create")
+                .on(ObjectRef::unit(unit.id))
+                .detail(detail),
+        )
+        .await?;
+        Ok(unit)
+    }
+
+    /// Creates a department of `unit` and audits it (`department.create`, R13.1). An unknown
+    /// unit is refused with [`StoreError::NotFound`] before anything is written.
+    pub async fn create_department(
+        &mut self,
+        at: Timestamp,
+        actor: Actor,
+        unit: UnitId,
+        name: &str,
+    ) -> Result<Department, StoreError> {
+        if q_get_unit(&mut self.tx, unit).await?.is_none() {
+            return Err(StoreError::NotFound {
+                kind: "unit",
+                id: unit.0,
+            });
+        }
+        let row =
+            sqlx::query("INSERT INTO departments (unit_id, name) VALUES ($1, $2) RETURNING id")
+                .bind(unit.0)
+                .bind(name.to_owned())
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let department = Department {
+            id: DepartmentId(row.try_get("id")?),
+            unit,
+            name: name.to_owned(),
+        };
+        self.append_audit(
+            AuditDraft::new(at, actor, "department.create")
+                .on(ObjectRef::department(department.id))
+                .detail(format!(
+                    "{{\"unit\":{},\"name\":{}}}",
+                    unit.0,
+                    json_string(name)
+                )),
+        )
+        .await?;
+        Ok(department)
+    }
+
+    /// R13.2: records a checkpoint of this chain (with the service's signature over
+    /// [`Checkpoint::signing_bytes`], if any) and audits it (`audit.checkpoint`, R13.1). Refused
+    /// with [`StoreError::CheckpointMismatch`] unless the checkpoint is of this chain's
+    /// algorithm and names an existing entry (or the empty log) with its exact hash. The copy in
+    /// the database is a convenience: the authoritative copy is the one kept elsewhere.
+    pub async fn record_checkpoint(
+        &mut self,
+        at: Timestamp,
+        actor: Actor,
+        checkpoint: &Checkpoint,
+        signature: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let mismatch = || StoreError::CheckpointMismatch {
+            seq: checkpoint.seq,
+        };
+        if checkpoint.algorithm != self.pending.algorithm || checkpoint.seq > self.pending.seq {
+            return Err(mismatch());
+        }
+        let hash = if checkpoint.seq == 0 {
+            Digest::ZERO
+        } else {
+            let entries = q_audit_entries(&mut self.tx, checkpoint.seq, 1).await?;
+            match entries.first() {
+                Some(e) if e.seq == checkpoint.seq => e.hash,
+                _ => return Err(mismatch()),
+            }
+        };
+        if hash != checkpoint.head_hash {
+            return Err(mismatch());
+        }
+        let seq = i64::try_from(checkpoint.seq).map_err(|_| mismatch())?;
+        let (seconds, nanos) = split_time(checkpoint.at)?;
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, head_hash, at_seconds, at_nanos, algorithm, \
+             signature) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(seq)
+        .bind(checkpoint.head_hash.to_hex())
+        .bind(seconds)
+        .bind(nanos)
+        .bind(checkpoint.algorithm.name())
+        .bind(signature.map(<[u8]>::to_vec))
+        .execute(&mut *self.tx)
+        .await?;
+        self.append_audit(
+            AuditDraft::new(at, actor, "audit.checkpoint")
+                .on(ObjectRef::new("audit_checkpoint", checkpoint.seq))
+                .detail(format!(
+                    "{{\"seq\":{},\"head_hash\":\"{}\",\"signed\":{}}}",
+                    checkpoint.seq,
+                    checkpoint.head_hash,
+                    signature.is_some()
+                )),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A unit by id (seeing this transaction's own changes).
+    pub async fn get_unit(&mut self, id: UnitId) -> Result<Option<Unit>, StoreError> {
+        q_get_unit(&mut self.tx, id).await
+    }
+
+    /// All units, by id (seeing this transaction's own changes).
+    pub async fn list_units(&mut self) -> Result<Vec<Unit>, StoreError> {
+        q_list_units(&mut self.tx).await
+    }
+
+    /// The departments of a unit, by id (seeing this transaction's own changes).
+    pub async fn list_departments(&mut self, unit: UnitId) -> Result<Vec<Department>, StoreError> {
+        q_list_departments(&mut self.tx, unit).await
+    }
+
+    /// Up to `limit` audit entries with `seq >= from_seq` (seeing this transaction's own).
+    pub async fn audit_entries(
+        &mut self,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        q_audit_entries(&mut self.tx, from_seq, limit).await
+    }
+}

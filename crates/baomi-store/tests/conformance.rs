@@ -1,0 +1,744 @@
+//! The store's conformance suite: every test is written once and run against both backends,
+//! SQLite (a file in a temporary directory) and PostgreSQL (a fresh database per test on the
+//! server at `postgres://postgres@127.0.0.1:5432/test`, or `BAOMI_TEST_POSTGRES_URL`). An
+//! unreachable PostgreSQL fails the PostgreSQL tests: it is never skipped.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use baomi_core::audit::{
+    Actor, AuditDraft, BreakKind, Checkpoint, HashAlgorithm, ObjectRef, Outcome,
+};
+use baomi_core::determination::UnitTier;
+use baomi_core::ids::{PersonId, UnitId};
+use baomi_store::{Backend, Store, StoreError, StoreOptions};
+use jiff::Timestamp;
+use sqlx::{Connection, Executor, Row};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database for one test.
+struct TestDb {
+    kind: Kind,
+    url: String,
+    /// For PostgreSQL: the admin URL and the database name, to drop it at the end.
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl TestDb {
+    async fn new(kind: Kind) -> TestDb {
+        match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("baomi.sqlite").display().to_string();
+                TestDb {
+                    kind,
+                    url,
+                    postgres: None,
+                    _dir: Some(dir),
+                }
+            }
+            Kind::Postgres => {
+                sqlx::any::install_default_drivers();
+                let admin = std::env::var("BAOMI_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .subsec_nanos();
+                let name = format!(
+                    "baomi_t_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    nanos
+                );
+                let mut conn = sqlx::AnyConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                        "PostgreSQL is required for the conformance suite and is not reachable at \
+                         {admin} ({e}). Start it (pg_ctlcluster --skip-systemctl-redirect \
+                         <version> main start) or set BAOMI_TEST_POSTGRES_URL."
+                    )
+                    });
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .unwrap();
+                conn.close().await.unwrap();
+                let base = admin.split('?').next().unwrap();
+                let prefix = &base[..base.rfind('/').unwrap()];
+                TestDb {
+                    kind,
+                    url: format!("{prefix}/{name}"),
+                    postgres: Some((admin, name)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    async fn open(&self) -> Store {
+        Store::open(&self.url).await.unwrap()
+    }
+
+    /// A raw connection, bypassing the store (to play the database owner).
+    async fn raw(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let (_, url) = Backend::from_url(&self.url).unwrap();
+        sqlx::AnyConnection::connect(&url).await.unwrap()
+    }
+
+    async fn cleanup(&self) {
+        if let Some((admin, name)) = &self.postgres {
+            let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
+            conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+/// Runs `test` on a fresh database and drops the database afterwards, even if `test` panicked
+/// (the panic is then passed on).
+async fn run<F, Fut>(kind: Kind, test: F)
+where
+    F: FnOnce(std::sync::Arc<TestDb>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let db = std::sync::Arc::new(TestDb::new(kind).await);
+    let result = tokio::spawn(test(std::sync::Arc::clone(&db))).await;
+    db.cleanup().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Runs each named suite function against both backends, as `sqlite::NAME` and
+/// `postgres::NAME`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::run(super::Kind::Sqlite, |db| async move { super::$name(&db).await })
+                        .await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::run(super::Kind::Postgres, |db| async move { super::$name(&db).await })
+                        .await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    backend_is_chosen_by_url,
+    placeholders_bind_by_number,
+    migrations_are_idempotent,
+    units_and_departments_round_trip,
+    unknown_superior_is_refused_and_writes_nothing,
+    r13_1_rolled_back_change_leaves_no_audit_entry,
+    r13_1_committed_change_keeps_its_audit_entry,
+    r13_2_every_audit_field_round_trips,
+    r13_2_refused_draft_appends_nothing,
+    r13_2_chain_verifies_after_many_writes,
+    r13_2_data_and_chain_survive_reopen,
+    r13_2_append_only_refuses_update_and_delete,
+    r13_2_tampering_after_dropping_trigger_is_found_at_its_seq,
+    r13_2_concurrent_writers_produce_contiguous_chain,
+    r13_2_sm3_chain_and_algorithm_mismatch,
+    r13_2_checkpoint_detects_truncation,
+);
+
+fn t(seconds: i64, nanos: i32) -> Timestamp {
+    Timestamp::new(seconds, nanos).unwrap()
+}
+
+fn officer() -> Actor {
+    Actor::Person(PersonId(7))
+}
+
+async fn backend_is_chosen_by_url(db: &TestDb) {
+    let store = db.open().await;
+    let expected = match db.kind {
+        Kind::Sqlite => Backend::Sqlite,
+        Kind::Postgres => Backend::Postgres,
+    };
+    assert_eq!(store.backend(), expected);
+    if db.kind == Kind::Sqlite {
+        // WAL is recorded in the file itself, so a fresh raw connection sees it.
+        let mut raw = db.raw().await;
+        let mode: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(mode, "wal");
+        raw.close().await.unwrap();
+    }
+    assert!(matches!(
+        Backend::from_url("mysql://x/y"),
+        Err(StoreError::UnsupportedUrl { .. })
+    ));
+    assert!(matches!(
+        Backend::from_url("sqlite::memory:"),
+        Err(StoreError::UnsupportedUrl { .. })
+    ));
+    assert_eq!(
+        Backend::from_url("/var/lib/baomi/db.sqlite").unwrap(),
+        (
+            Backend::Sqlite,
+            "sqlite:///var/lib/baomi/db.sqlite?mode=rwc".to_owned()
+        )
+    );
+    store.close().await;
+}
+
+/// The store writes `$1, $2` for both dialects: the numbers, not the order of binding, decide.
+async fn placeholders_bind_by_number(db: &TestDb) {
+    let _store = db.open().await;
+    let mut raw = db.raw().await;
+    let row = sqlx::query("SELECT $2 AS first, $1 AS second, $2 AS again")
+        .bind("one")
+        .bind("two")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<String, _>("first").unwrap(), "two");
+    assert_eq!(row.try_get::<String, _>("second").unwrap(), "one");
+    assert_eq!(row.try_get::<String, _>("again").unwrap(), "two");
+    raw.close().await.unwrap();
+}
+
+async fn migrations_are_idempotent(db: &TestDb) {
+    let first = db.open().await;
+    first.close().await;
+    let second = db.open().await;
+    let third = db.open().await;
+    let mut read = third.read().await.unwrap();
+    assert!(read.list_units().await.unwrap().is_empty());
+    assert!(read.audit_entries(1, 10).await.unwrap().is_empty());
+    read.finish().await.unwrap();
+    assert_eq!(second.audit_head().await.seq, 0);
+    second.close().await;
+    third.close().await;
+}
+
+async fn units_and_departments_round_trip(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    let ministry = w
+        .create_unit(t(1_000, 0), officer(), "国家某部", UnitTier::Central, None)
+        .await
+        .unwrap();
+    let bureau = w
+        .create_unit(
+            t(1_001, 0),
+            officer(),
+            "某省\"厅\"",
+            UnitTier::Provincial,
+            Some(ministry.id),
+        )
+        .await
+        .unwrap();
+    let dept = w
+        .create_department(t(1_002, 0), officer(), bureau.id, "保密办")
+        .await
+        .unwrap();
+    assert_eq!(w.get_unit(bureau.id).await.unwrap().as_ref(), Some(&bureau));
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    assert_eq!(
+        r.get_unit(ministry.id).await.unwrap(),
+        Some(ministry.clone())
+    );
+    assert_eq!(r.get_unit(bureau.id).await.unwrap(), Some(bureau.clone()));
+    assert_eq!(bureau.superior, Some(ministry.id));
+    assert_eq!(r.get_unit(UnitId(9_999)).await.unwrap(), None);
+    assert_eq!(
+        r.list_units().await.unwrap(),
+        vec![ministry.clone(), bureau.clone()]
+    );
+    assert_eq!(
+        r.list_departments(bureau.id).await.unwrap(),
+        vec![dept.clone()]
+    );
+    assert!(r.list_departments(ministry.id).await.unwrap().is_empty());
+    let audit = r.audit_entries(1, 10).await.unwrap();
+    r.finish().await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["unit.create", "unit.create", "department.create"]);
+    assert_eq!(audit[1].object, Some(ObjectRef::unit(bureau.id)));
+    assert_eq!(
+        audit[1].detail,
+        format!(
+            "{{\"name\":\"某省\\\"厅\\\"\",\"tier\":\"provincial\",\"superior\":{}}}",
+            ministry.id.0
+        )
+    );
+    assert_eq!(audit[2].object, Some(ObjectRef::department(dept.id)));
+    store.close().await;
+}
+
+async fn unknown_superior_is_refused_and_writes_nothing(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    let refused = w
+        .create_unit(t(1, 0), officer(), "x", UnitTier::Other, Some(UnitId(42)))
+        .await;
+    assert!(matches!(
+        refused,
+        Err(StoreError::NotFound {
+            kind: "unit",
+            id: 42
+        })
+    ));
+    let refused = w
+        .create_department(t(1, 0), officer(), UnitId(42), "x")
+        .await;
+    assert!(matches!(
+        refused,
+        Err(StoreError::NotFound {
+            kind: "unit",
+            id: 42
+        })
+    ));
+    assert_eq!(w.audit_head().seq, 0);
+    w.commit().await.unwrap();
+    let mut r = store.read().await.unwrap();
+    assert!(r.list_units().await.unwrap().is_empty());
+    assert!(r.audit_entries(1, 10).await.unwrap().is_empty());
+    r.finish().await.unwrap();
+    store.close().await;
+}
+
+async fn r13_1_rolled_back_change_leaves_no_audit_entry(db: &TestDb) {
+    let store = db.open().await;
+    // Dropped without commit.
+    {
+        let mut w = store.write().await.unwrap();
+        w.create_unit(t(10, 0), officer(), "dropped", UnitTier::Other, None)
+            .await
+            .unwrap();
+        assert_eq!(w.audit_head().seq, 1);
+        assert_eq!(w.list_units().await.unwrap().len(), 1);
+    }
+    assert_eq!(store.audit_head().await.seq, 0);
+    // Rolled back explicitly.
+    let mut w = store.write().await.unwrap();
+    w.create_unit(t(11, 0), officer(), "rolled back", UnitTier::Other, None)
+        .await
+        .unwrap();
+    w.rollback().await.unwrap();
+    assert_eq!(store.audit_head().await.seq, 0);
+
+    let mut r = store.read().await.unwrap();
+    assert!(r.list_units().await.unwrap().is_empty());
+    assert!(r.audit_entries(1, 10).await.unwrap().is_empty());
+    r.finish().await.unwrap();
+
+    // The next committed write starts the chain at 1: nothing of the rolled-back ones remains.
+    let mut w = store.write().await.unwrap();
+    let e = w
+        .append_audit(AuditDraft::new(t(12, 0), Actor::System, "system.start"))
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+    assert_eq!(e.seq, 1);
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 1);
+    store.close().await;
+}
+
+async fn r13_1_committed_change_keeps_its_audit_entry(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    let unit = w
+        .create_unit(t(20, 0), officer(), "kept", UnitTier::Prefecture, None)
+        .await
+        .unwrap();
+    // Not visible to readers before the commit.
+    let mut r = store.read().await.unwrap();
+    assert!(r.list_units().await.unwrap().is_empty());
+    assert!(r.audit_entries(1, 10).await.unwrap().is_empty());
+    r.finish().await.unwrap();
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.list_units().await.unwrap(), vec![unit.clone()]);
+    let audit = r.audit_entries(1, 10).await.unwrap();
+    r.finish().await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].seq, 1);
+    assert_eq!(audit[0].actor, officer());
+    assert_eq!(audit[0].object, Some(ObjectRef::unit(unit.id)));
+    let head = store.audit_head().await;
+    assert_eq!((head.seq, head.hash), (1, audit[0].hash));
+    store.close().await;
+}
+
+async fn r13_2_every_audit_field_round_trips(db: &TestDb) {
+    let store = db.open().await;
+    let drafts = vec![
+        AuditDraft::new(t(1_700_000_000, 123_456_789), officer(), "matter.read")
+            .on(ObjectRef::new("matter", 17))
+            .detail("{\"reason\":\"审阅\"}"),
+        AuditDraft::new(t(-1, 500_000_000), Actor::System, "declassify.auto"),
+        AuditDraft::new(t(0, 0), Actor::Unauthenticated, "session.login")
+            .outcome(Outcome::Denied {
+                reason: "R5.4:bad_password".to_owned(),
+            })
+            .detail("claimed: wang"),
+        AuditDraft::new(t(5, 999_999_999), officer(), "carrier.lend")
+            .on(ObjectRef::new("carrier", "C-2026/001"))
+            .outcome(Outcome::Failed {
+                error: "io".to_owned(),
+            }),
+    ];
+    let mut w = store.write().await.unwrap();
+    let mut written = Vec::new();
+    for d in drafts {
+        written.push(w.append_audit(d).await.unwrap());
+    }
+    assert_eq!(w.audit_entries(1, 10).await.unwrap(), written);
+    w.commit().await.unwrap();
+    // Microsecond flooring happened before hashing; the stored entry is exactly the hashed one.
+    assert_eq!(written[0].at, t(1_700_000_000, 123_456_000));
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.audit_entries(1, 10).await.unwrap(), written);
+    assert_eq!(r.audit_entries(3, 10).await.unwrap(), written[2..].to_vec());
+    assert_eq!(r.audit_entries(2, 1).await.unwrap(), written[1..2].to_vec());
+    r.finish().await.unwrap();
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 4);
+    store.close().await;
+}
+
+async fn r13_2_refused_draft_appends_nothing(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    w.append_audit(AuditDraft::new(t(1, 0), Actor::System, "ok"))
+        .await
+        .unwrap();
+    let refused = w
+        .append_audit(AuditDraft::new(t(2, 0), Actor::System, "bad action!"))
+        .await;
+    let err = refused.unwrap_err();
+    assert!(matches!(err, StoreError::Audit(_)));
+    assert_eq!(err.rule().map(|r| r.0), Some("R13.2"));
+    assert_eq!(w.audit_head().seq, 1);
+    let next = w
+        .append_audit(AuditDraft::new(t(3, 0), Actor::System, "ok.again"))
+        .await
+        .unwrap();
+    assert_eq!(next.seq, 2);
+    w.commit().await.unwrap();
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 2);
+    store.close().await;
+}
+
+async fn r13_2_chain_verifies_after_many_writes(db: &TestDb) {
+    let store = db.open().await;
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 0);
+    let mut expected = 0u64;
+    for i in 0..60i64 {
+        let mut w = store.write().await.unwrap();
+        for j in 0..(i % 3 + 1) {
+            w.append_audit(
+                AuditDraft::new(t(i, 0), officer(), "matter.read")
+                    .on(ObjectRef::new("matter", i * 10 + j)),
+            )
+            .await
+            .unwrap();
+        }
+        if i % 7 == 0 {
+            drop(w);
+        } else {
+            expected += (i % 3 + 1) as u64;
+            w.commit().await.unwrap();
+        }
+    }
+    let verified = store.verify_audit().await.unwrap().unwrap();
+    assert_eq!(verified.count, expected);
+    assert_eq!(verified.head, store.audit_head().await);
+    store.close().await;
+}
+
+async fn r13_2_data_and_chain_survive_reopen(db: &TestDb) {
+    let store = Store::open_with(
+        &db.url,
+        StoreOptions {
+            algorithm: Some(HashAlgorithm::Sha256),
+        },
+    )
+    .await
+    .unwrap();
+    let mut w = store.write().await.unwrap();
+    let unit = w
+        .create_unit(t(1, 0), officer(), "persisted", UnitTier::Central, None)
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+    let head = store.audit_head().await;
+    store.close().await;
+    drop(store);
+
+    let store = db.open().await;
+    assert_eq!(store.audit_head().await, head);
+    let mut r = store.read().await.unwrap();
+    assert_eq!(r.get_unit(unit.id).await.unwrap(), Some(unit));
+    r.finish().await.unwrap();
+    let mut w = store.write().await.unwrap();
+    let e = w
+        .append_audit(AuditDraft::new(t(2, 0), Actor::System, "system.start"))
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+    assert_eq!((e.seq, e.prev_hash), (2, head.hash));
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 2);
+    store.close().await;
+}
+
+async fn r13_2_append_only_refuses_update_and_delete(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    for i in 0..3 {
+        w.append_audit(AuditDraft::new(t(i, 0), Actor::System, "tick"))
+            .await
+            .unwrap();
+    }
+    w.commit().await.unwrap();
+    let mut raw = db.raw().await;
+    let update = raw
+        .execute("UPDATE audit_log SET detail = 'forged' WHERE seq = 2")
+        .await
+        .unwrap_err();
+    assert!(update.to_string().contains("append-only"), "{update}");
+    let delete = raw
+        .execute("DELETE FROM audit_log WHERE seq = 3")
+        .await
+        .unwrap_err();
+    assert!(delete.to_string().contains("append-only"), "{delete}");
+    if db.kind == Kind::Postgres {
+        let truncate = raw.execute("TRUNCATE audit_log").await.unwrap_err();
+        assert!(truncate.to_string().contains("append-only"), "{truncate}");
+    }
+    raw.close().await.unwrap();
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 3);
+    store.close().await;
+}
+
+async fn r13_2_tampering_after_dropping_trigger_is_found_at_its_seq(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    for i in 0..5 {
+        w.append_audit(AuditDraft::new(t(i, 0), officer(), "matter.read").detail("{}"))
+            .await
+            .unwrap();
+    }
+    w.commit().await.unwrap();
+    assert!(store.verify_audit().await.unwrap().is_ok());
+
+    let mut raw = db.raw().await;
+    let drop_trigger = match db.kind {
+        Kind::Sqlite => "DROP TRIGGER audit_log_no_update",
+        Kind::Postgres => "DROP TRIGGER audit_log_no_update ON audit_log",
+    };
+    raw.execute(drop_trigger).await.unwrap();
+    raw.execute("UPDATE audit_log SET detail = '{\"forged\":true}' WHERE seq = 3")
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+
+    let brk = store.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(brk.seq, 3);
+    assert_eq!(brk.index, 2);
+    assert!(matches!(brk.kind, BreakKind::HashMismatch { .. }), "{brk}");
+    store.close().await;
+}
+
+async fn r13_2_concurrent_writers_produce_contiguous_chain(db: &TestDb) {
+    const TASKS: i64 = 16;
+    const WRITES: i64 = 20;
+    let store = db.open().await;
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            for n in 0..WRITES {
+                let mut w = store.write().await.unwrap();
+                w.create_unit(
+                    t(task * 100 + n, 0),
+                    Actor::Person(PersonId(task)),
+                    &format!("unit {task}-{n}"),
+                    UnitTier::Other,
+                    None,
+                )
+                .await
+                .unwrap();
+                w.commit().await.unwrap();
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let total = (TASKS * WRITES) as u64;
+    let verified = store.verify_audit().await.unwrap().unwrap();
+    assert_eq!(verified.count, total);
+    let mut r = store.read().await.unwrap();
+    let entries = r.audit_entries(1, 10_000).await.unwrap();
+    let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    assert_eq!(r.list_units().await.unwrap().len() as u64, total);
+    r.finish().await.unwrap();
+    store.close().await;
+}
+
+async fn r13_2_sm3_chain_and_algorithm_mismatch(db: &TestDb) {
+    let sm3 = StoreOptions {
+        algorithm: Some(HashAlgorithm::Sm3),
+    };
+    let store = Store::open_with(&db.url, sm3).await.unwrap();
+    let mut w = store.write().await.unwrap();
+    let e = w
+        .append_audit(AuditDraft::new(t(1, 0), Actor::System, "system.start"))
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+    assert_eq!(e.hash, e.compute_hash(HashAlgorithm::Sm3));
+    assert_eq!(
+        store.verify_audit().await.unwrap().unwrap().head.algorithm,
+        HashAlgorithm::Sm3
+    );
+    store.close().await;
+
+    let refused = Store::open_with(
+        &db.url,
+        StoreOptions {
+            algorithm: Some(HashAlgorithm::Sha256),
+        },
+    )
+    .await;
+    let err = refused.unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::AlgorithmMismatch {
+            stored: HashAlgorithm::Sm3,
+            configured: HashAlgorithm::Sha256
+        }
+    ));
+    assert_eq!(err.rule().map(|r| r.0), Some("R13.2"));
+    let reopened = db.open().await;
+    assert_eq!(reopened.audit_head().await.algorithm, HashAlgorithm::Sm3);
+    reopened.close().await;
+}
+
+async fn r13_2_checkpoint_detects_truncation(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    // A checkpoint of the empty log is accepted.
+    let empty = w.audit_head().checkpoint(t(0, 0));
+    w.record_checkpoint(t(0, 0), Actor::System, &empty, None)
+        .await
+        .unwrap();
+    for i in 1..5 {
+        w.append_audit(AuditDraft::new(t(i, 0), officer(), "matter.read"))
+            .await
+            .unwrap();
+    }
+    w.commit().await.unwrap();
+    let head = store.audit_head().await;
+    assert_eq!(head.seq, 5);
+    let cp = head.checkpoint(t(100, 5_000));
+
+    let mut w = store.write().await.unwrap();
+    let mut forged = cp;
+    forged.head_hash = empty.head_hash;
+    let beyond = Checkpoint { seq: 99, ..cp };
+    let other_algorithm = Checkpoint {
+        algorithm: HashAlgorithm::Sm3,
+        ..cp
+    };
+    for bad in [forged, beyond, other_algorithm] {
+        let err = w
+            .record_checkpoint(t(100, 0), Actor::System, &bad, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::CheckpointMismatch { seq } if seq == bad.seq),
+            "{err}"
+        );
+        assert_eq!(err.rule().map(|r| r.0), Some("R13.2"));
+    }
+    assert_eq!(w.audit_head().seq, 5);
+    w.record_checkpoint(t(100, 0), Actor::System, &cp, Some(b"signature".as_slice()))
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    let stored = r.latest_checkpoint().await.unwrap().unwrap();
+    assert_eq!(stored.checkpoint, cp);
+    assert_eq!(stored.signature.as_deref(), Some(b"signature".as_slice()));
+    let audit = r.audit_entries(6, 10).await.unwrap();
+    r.finish().await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "audit.checkpoint");
+    assert_eq!(
+        store
+            .verify_audit_against(Some(cp))
+            .await
+            .unwrap()
+            .unwrap()
+            .count,
+        6
+    );
+
+    // The owner drops the trigger and cuts the log back to entry 4.
+    let mut raw = db.raw().await;
+    let drop_trigger = match db.kind {
+        Kind::Sqlite => "DROP TRIGGER audit_log_no_delete",
+        Kind::Postgres => "DROP TRIGGER audit_log_no_delete ON audit_log",
+    };
+    raw.execute(drop_trigger).await.unwrap();
+    raw.execute("DELETE FROM audit_log WHERE seq >= 5")
+        .await
+        .unwrap();
+    raw.close().await.unwrap();
+
+    // The chain alone is still consistent; only the checkpoint reveals the truncation.
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 4);
+    let brk = store
+        .verify_audit_against(Some(cp))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(
+            brk.kind,
+            BreakKind::Truncated {
+                last_seq: 4,
+                checkpoint_seq: 5
+            }
+        ),
+        "{brk}"
+    );
+    store.close().await;
+}
