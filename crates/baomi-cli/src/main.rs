@@ -32,6 +32,10 @@ enum Command {
     /// Find classification marks and sensitive keywords in files, folders, archives and stdin
     /// (DOMAIN R13.5). Exit 0 nothing found, 1 findings, 2 error.
     Scan(commands::scan::ScanArgs),
+    /// The audit log (DOMAIN R13.2): verify the hash chain and signed checkpoints, generate the
+    /// checkpoint key, write a signed checkpoint. Exit 0 intact, 1 broken, 2 error.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Mark(cmd) => commands::mark::run(cmd, cli.lang),
         Command::Password(cmd) => commands::password::run(cmd, cli.lang),
         Command::Scan(args) => commands::scan::run(args, cli.lang),
+        Command::Audit(cmd) => commands::audit::run(cmd, cli.lang),
     };
     match result {
         Ok(code) => code,

@@ -24,8 +24,12 @@
 //!
 //! The caller passes [`Approval`] values (who approved, in which role, when). The core checks
 //! that the role is one the rule accepts, that the approver is not the person asking (no
-//! self-approval, practice as in R1.6), and that the approval is not dated after the act. Which
-//! roles each act accepts:
+//! self-approval, practice as in R1.6), and that the approval is not dated after the act. For
+//! copies it also checks the approver's [`Approval::unit`] with the one R1.11 rule
+//! [`crate::determination::check_derivation_consent`] that [`crate::determination::derive`]
+//! uses, so a copy and a derivation accept and refuse the same consents. Repair arrangements are
+//! checked by [`check_repair_arrangement`], which devices use too (R3.8). Which roles each act
+//! accepts:
 //!
 //! | act | accepted approvers | rule |
 //! |---|---|---|
@@ -34,8 +38,8 @@
 //! | carry out abroad | unit head **and** competent department | R3.6, R10.1 |
 //! | send out for repair | unit head, leader or confidentiality office (practice) | R3.8 |
 //! | destroy | unit head, leader or confidentiality office (practice) | R3.9 |
-//! | copy Confidential/Secret | unit head or leader | R1.11 |
-//! | copy Top Secret | originating unit or its superior | R1.11 |
+//! | copy Confidential/Secret | unit head or leader, of the copying or originating unit or a unit above either | R1.11 |
+//! | copy Top Secret | the originating unit or its superior | R1.11 |
 //! | release after declassification | unit head, leader or confidentiality office (practice) | R3.10 |
 //!
 //! ## Judgement calls where DOMAIN is silent (practice)
@@ -59,6 +63,7 @@
 //! * Destruction records are kept permanently (R3.9): [`CarrierState::Destroyed`] is terminal and
 //!   the record is never deleted — the store enforces this; nothing in this module removes one.
 
+use crate::determination::{check_derivation_consent, Consent, DerivationSource, UnitDirectory};
 use crate::ids::{ApprovalId, CarrierId, MatterId, PersonId, UnitId};
 use crate::marks::{Level, Mark};
 use crate::{Describe, Lang, RuleId};
@@ -472,15 +477,28 @@ impl Carrier {
     /// Needs, from someone other than `requested_by` and dated no later than `on`: for Top
     /// Secret the consent of the originating unit or its superior ([`ApproverRole::Originator`]);
     /// for Confidential, Secret (and work secrets, practice) the approval of the unit head or a
-    /// leader. The source must be in custody or lent (a borrower copying with approval);
-    /// otherwise [`CarrierRefusal::IllegalTransition`]. Copying without approval is also the
-    /// R10.1 violation "illegally copying".
+    /// leader. The role is checked first ([`CarrierRefusal::ApprovalMissing`],
+    /// [`CarrierRefusal::WrongApprover`], [`CarrierRefusal::SelfApproval`],
+    /// [`CarrierRefusal::ApprovalAfterAct`]); then the approver's unit goes through the same
+    /// R1.11 check as [`crate::determination::derive`]
+    /// ([`crate::determination::check_derivation_consent`]): for Top Secret it must be
+    /// `classifying_unit` (the unit that classified the source's matter) or a unit above it; for
+    /// the other levels that, or the copying unit (`new.unit`) or a unit above it. Otherwise
+    /// [`CarrierRefusal::Derivation`] wraps the very refusal `derive` gives.
+    ///
+    /// The source must be in custody or lent (a borrower copying with approval); otherwise
+    /// [`CarrierRefusal::IllegalTransition`]. A source whose matter is not recorded in the ledger
+    /// cannot be checked against its originating unit and is refused
+    /// ([`CarrierRefusal::CopySourceMatterUnknown`], practice). Copying without a valid approval
+    /// is also the R10.1 violation "illegally copying".
     pub fn copy_of(
         source: &Carrier,
         new: NewCopy,
         approval: Option<Approval>,
         requested_by: PersonId,
         on: Date,
+        classifying_unit: UnitId,
+        units: &UnitDirectory,
     ) -> Result<Carrier, CarrierRefusal> {
         let from = source.state.status();
         if !matches!(from, CarrierStatus::InCustody | CarrierStatus::Lent) {
@@ -500,13 +518,24 @@ impl Carrier {
         } else {
             &[ApproverRole::UnitHead, ApproverRole::Leader]
         };
-        let approval = check_approval(
+        let matter = source
+            .matter
+            .ok_or(CarrierRefusal::CopySourceMatterUnknown)?;
+        let approval_id = check_approval(
             approval.as_ref(),
             CommandKind::Copy,
             accepted,
             requested_by,
             on,
         )?;
+        let consents: Vec<Consent> = approval.iter().map(Approval::as_consent).collect();
+        let derivation = DerivationSource {
+            matter,
+            level: source.handling_level(),
+            classifying_unit,
+        };
+        check_derivation_consent(&derivation, new.unit, requested_by, on, &consents, units)
+            .map_err(|reason| CarrierRefusal::Derivation { reason })?;
         Ok(Carrier {
             id: new.id,
             number: new.number,
@@ -525,7 +554,7 @@ impl Carrier {
                 source: source.id,
                 unit: new.unit,
                 on,
-                approval,
+                approval: approval_id,
             }),
         })
     }
@@ -874,36 +903,19 @@ impl Carrier {
         on: Date,
     ) -> Result<Option<ApprovalId>, CarrierRefusal> {
         match arrangement {
-            RepairArrangement::InHouse { .. } => Ok(None),
-            RepairArrangement::OnSite { technician, .. } => {
-                clean_text(technician).ok_or(CarrierRefusal::RepairerUnnamed)?;
-                Ok(None)
-            }
             RepairArrangement::SentOut {
-                repairer,
-                designation,
-                storage_removed,
+                storage_removed, ..
             } => {
                 if self.kind.is_storage_medium() {
                     return Err(CarrierRefusal::StorageMediumCannotBeSentOut { kind: self.kind });
                 }
-                clean_text(repairer).ok_or(CarrierRefusal::RepairerUnnamed)?;
-                if designation.as_deref().and_then(clean_text).is_none() {
-                    return Err(CarrierRefusal::RepairerNotDesignated);
-                }
                 if self.kind.has_removable_storage() && !storage_removed {
                     return Err(CarrierRefusal::StorageNotRemoved { kind: self.kind });
                 }
-                check_approval(
-                    approval,
-                    CommandKind::SendForRepair,
-                    OFFICE_APPROVERS,
-                    requested_by,
-                    on,
-                )
-                .map(Some)
             }
+            RepairArrangement::InHouse { .. } | RepairArrangement::OnSite { .. } => {}
         }
+        check_repair_arrangement(arrangement, approval, requested_by, on)
     }
 }
 
@@ -979,8 +991,23 @@ pub struct Approval {
     pub by: PersonId,
     /// In which role.
     pub role: ApproverRole,
+    /// The unit in whose name they approved; R1.11 checks it for copies (the originating unit
+    /// or its superior for Top Secret).
+    pub unit: UnitId,
     /// When.
     pub on: Date,
+}
+
+impl Approval {
+    /// The approval as an R1.11 consent (who, for which unit, when), for
+    /// [`crate::determination::check_derivation_consent`].
+    pub fn as_consent(&self) -> Consent {
+        Consent {
+            by: self.by,
+            unit: self.unit,
+            on: self.on,
+        }
+    }
 }
 
 /// R3.4: who may approve lending.
@@ -1240,6 +1267,53 @@ pub enum RepairArrangement {
         /// a storage medium is refused whatever this says).
         storage_removed: bool,
     },
+}
+
+/// R3.8: the checks every repair arrangement needs, whatever is repaired — shared by carriers
+/// ([`CarrierCommand::SendForRepair`]) and devices ([`crate::devices::DeviceAction::SendForRepair`]):
+///
+/// * in-house — nothing further;
+/// * on site — the outside technician is named ([`CarrierRefusal::RepairerUnnamed`]);
+/// * sent out — the repairer is named, its designation is given
+///   ([`CarrierRefusal::RepairerNotDesignated`]) and an approval by the unit head, a leader or
+///   the confidentiality office (practice), not by `requested_by` and not dated after `on`
+///   ([`CarrierRefusal::ApprovalMissing`], [`CarrierRefusal::WrongApprover`],
+///   [`CarrierRefusal::SelfApproval`], [`CarrierRefusal::ApprovalAfterAct`]).
+///
+/// What depends on the thing repaired — a storage medium is never sent out, storage parts are
+/// removed first — is checked by the caller, which knows its kind. Returns the approval used
+/// when one is needed.
+pub fn check_repair_arrangement(
+    arrangement: &RepairArrangement,
+    approval: Option<&Approval>,
+    requested_by: PersonId,
+    on: Date,
+) -> Result<Option<ApprovalId>, CarrierRefusal> {
+    match arrangement {
+        RepairArrangement::InHouse { .. } => Ok(None),
+        RepairArrangement::OnSite { technician, .. } => {
+            clean_text(technician).ok_or(CarrierRefusal::RepairerUnnamed)?;
+            Ok(None)
+        }
+        RepairArrangement::SentOut {
+            repairer,
+            designation,
+            ..
+        } => {
+            clean_text(repairer).ok_or(CarrierRefusal::RepairerUnnamed)?;
+            if designation.as_deref().and_then(clean_text).is_none() {
+                return Err(CarrierRefusal::RepairerNotDesignated);
+            }
+            check_approval(
+                approval,
+                CommandKind::SendForRepair,
+                OFFICE_APPROVERS,
+                requested_by,
+                on,
+            )
+            .map(Some)
+        }
+    }
 }
 
 /// How a carrier is destroyed (R3.9).
@@ -1931,6 +2005,18 @@ pub enum CarrierRefusal {
         /// Today.
         on: Date,
     },
+    /// R1.11: the approval of a copy fails the rule [`crate::determination::derive`] applies
+    /// (the same [`crate::determination::Refusal`], e.g. a Top Secret consent from a unit that
+    /// is neither the originating unit nor above it).
+    #[error("{reason} ({})", .reason.rule())]
+    Derivation {
+        /// The refusal of [`crate::determination::check_derivation_consent`].
+        reason: crate::determination::Refusal,
+    },
+    /// R1.11: the source carrier's matter is not recorded, so the copy's originating unit (and
+    /// the mark it must keep) cannot be checked (practice).
+    #[error("the source carrier's matter is not recorded in the ledger; its originating unit cannot be checked, so it cannot be copied (R1.11)")]
+    CopySourceMatterUnknown,
 }
 
 impl CarrierRefusal {
@@ -1964,13 +2050,15 @@ impl CarrierRefusal {
             | R::StorageMediumCannotBeSentOut { .. } => RuleId("R3.8"),
             R::DestructionMethodMissing | R::DestructionInadequate { .. } => RuleId("R3.9"),
             R::NotYetDeclassified { .. } => RuleId("R1.9"),
+            R::Derivation { reason } => reason.rule(),
+            R::CopySourceMatterUnknown => RuleId("R1.11"),
         }
     }
 
     /// `Some(R10.1)` when doing what was refused would be one of the twelve serious violations:
     /// sending by ordinary post or express, taking a carrier abroad without approval, destroying
-    /// without approval ("privately destroying"), copying without approval ("illegally
-    /// copying").
+    /// without approval ("privately destroying"), copying without approval or with one that fails
+    /// R1.11 ("illegally copying").
     pub fn also_violates(&self) -> Option<RuleId> {
         match self {
             CarrierRefusal::UnprotectedChannel { .. }
@@ -1978,7 +2066,8 @@ impl CarrierRefusal {
             | CarrierRefusal::ApprovalMissing {
                 action: CommandKind::Destroy | CommandKind::Copy,
                 ..
-            } => Some(RuleId("R10.1")),
+            }
+            | CarrierRefusal::Derivation { .. } => Some(RuleId("R10.1")),
             _ => None,
         }
     }
@@ -2088,6 +2177,11 @@ impl Describe for CarrierRefusal {
                 declassified_on,
                 on,
             } => format!("事项解密日期 {} 晚于今天 {}，尚未解密", zh_date(*declassified_on), zh_date(*on)),
+            // Already ends with its rule id.
+            R::Derivation { reason } => return reason.describe(lang),
+            R::CopySourceMatterUnknown => {
+                "源载体未登记所属事项，无法核对原定密单位，不得复制".to_owned()
+            }
         };
         format!("{text}（{}）", self.rule())
     }

@@ -15,7 +15,8 @@
 //! 5. **Escalation** (R1.10): [`escalation_target`], the [`UnclearMatter`] and [`Dispute`]
 //!    workflows with their [`Stage`]s and deadlines; a provincial department that finds a
 //!    matter may be Top Secret forwards it to the national one ([`Step::Forward`]).
-//! 6. **Derived works** (R1.11): [`derive()`], [`derivation_requirement`], [`intersect_scopes`].
+//! 6. **Derived works** (R1.11): [`derive()`], [`derivation_requirement`],
+//!    [`check_derivation_consent`] (shared with carrier copies), [`intersect_scopes`].
 //! 7. **Records and refusals**: [`Event`], [`Action`], [`Refusal`] (each with its rule id).
 //!
 //! Every operation validates first and changes state only when every check passed. The one
@@ -1884,6 +1885,61 @@ pub struct Consent {
     pub on: Date,
 }
 
+/// One source of a derived work as R1.11 sees it: which matter, at which level, classified by
+/// which unit (R1.11's "originating unit").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DerivationSource {
+    /// The source matter.
+    pub matter: MatterId,
+    /// The level the derivation is judged at (normally the matter's; a carrier of work secrets is
+    /// handled as Secret, see [`crate::carriers`]).
+    pub level: Level,
+    /// The unit that classified it.
+    pub classifying_unit: UnitId,
+}
+
+/// R1.11: the one consent/approval check for deriving from one source, used by [`derive()`] and
+/// by [`crate::carriers::Carrier::copy_of`]. By [`derivation_requirement`] of `source.level`:
+///
+/// * Top Secret — a consent from `source.classifying_unit` or a unit above it;
+/// * Confidential and Secret — that, or an approval from `deriving_unit` or a unit above it;
+/// * work secrets and unclassified — nothing (`Ok(None)`).
+///
+/// A consent counts only if it was not given by `requester` (the maker; practice, as R1.6) and
+/// is dated on or before `on`. Returns the first consent that satisfies the rule, or
+/// [`Refusal::TopSecretNeedsConsent`] / [`Refusal::DerivationNeedsApproval`].
+pub fn check_derivation_consent<'a>(
+    source: &DerivationSource,
+    deriving_unit: UnitId,
+    requester: PersonId,
+    on: Date,
+    consents: &'a [Consent],
+    units: &UnitDirectory,
+) -> Result<Option<&'a Consent>, Refusal> {
+    let same_or_above =
+        |upper: UnitId, lower: UnitId| upper == lower || units.is_superior_of(upper, lower);
+    let originator_ok = |c: &Consent| same_or_above(c.unit, source.classifying_unit);
+    let deriver_ok = |c: &Consent| same_or_above(c.unit, deriving_unit);
+    let mut valid = consents.iter().filter(|c| c.by != requester && c.on <= on);
+    match derivation_requirement(source.level) {
+        DerivationRequirement::OriginatorConsent => valid
+            .find(|c| originator_ok(c))
+            .map(Some)
+            .ok_or(Refusal::TopSecretNeedsConsent {
+                matter: source.matter,
+                classifying_unit: source.classifying_unit,
+            }),
+        DerivationRequirement::Approval => valid
+            .find(|c| originator_ok(c) || deriver_ok(c))
+            .map(Some)
+            .ok_or(Refusal::DerivationNeedsApproval {
+                matter: source.matter,
+                level: source.level,
+            }),
+        DerivationRequirement::Nothing => Ok(None),
+    }
+}
+
 /// A request to derive a work from classified matters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DerivationRequest {
@@ -1996,34 +2052,19 @@ pub fn derive(
         }
     }
     for (m, _) in &live {
-        let originator_ok =
-            |c: &Consent| c.unit == m.unit() || units.is_superior_of(c.unit, m.unit());
-        let deriver_ok =
-            |c: &Consent| c.unit == request.unit || units.is_superior_of(c.unit, request.unit);
-        let valid = request
-            .consents
-            .iter()
-            .filter(|c| c.by != request.made_by && c.on <= on);
-        let level = m.mark().level();
-        match derivation_requirement(level) {
-            DerivationRequirement::OriginatorConsent => {
-                if !valid.clone().any(originator_ok) {
-                    return Err(Refusal::TopSecretNeedsConsent {
-                        matter: m.id(),
-                        classifying_unit: m.unit(),
-                    });
-                }
-            }
-            DerivationRequirement::Approval => {
-                if !valid.clone().any(|c| originator_ok(c) || deriver_ok(c)) {
-                    return Err(Refusal::DerivationNeedsApproval {
-                        matter: m.id(),
-                        level,
-                    });
-                }
-            }
-            DerivationRequirement::Nothing => {}
-        }
+        let source = DerivationSource {
+            matter: m.id(),
+            level: m.mark().level(),
+            classifying_unit: m.unit(),
+        };
+        check_derivation_consent(
+            &source,
+            request.unit,
+            request.made_by,
+            on,
+            &request.consents,
+            units,
+        )?;
     }
     let mut work = DerivedWork {
         kind: request.kind,

@@ -5,7 +5,10 @@
 //!   processes, [`Level::Unclassified`] for a non-classified device) and its lifecycle
 //!   [`DeviceState`]. [`Device::apply`] moves it through the lifecycle with a [`DeviceAction`];
 //!   every transition that R4.1/R4.7 (and R3.8 for repair) guard is refused with a
-//!   [`DeviceRefusal`] unless its approval and security processing are present.
+//!   [`DeviceRefusal`] unless its approval and security processing are present. Repair (R3.8)
+//!   uses the carriers' [`RepairArrangement`] and [`check_repair_arrangement`], so a device gets
+//!   the same repairer, role and self-approval checks as a carrier
+//!   ([`DeviceRefusal::Repair`] wraps the carrier's refusal); the storage rules stay here.
 //! * [`Peripheral`] — what may be plugged into a computer (R4.3 wireless devices, webcams,
 //!   microphones); the checks live in [`crate::violations`].
 //! * [`PasswordPolicy`], [`check_password`], [`min_length`], [`max_age_days`],
@@ -17,7 +20,8 @@
 //! That includes [`Level::Internal`]: R5.1 says a network of work secrets is managed as Secret,
 //! and this module applies the same to single devices (**practice**).
 
-use crate::ids::{ApprovalId, DeviceId};
+use crate::carriers::{check_repair_arrangement, Approval, CarrierRefusal, RepairArrangement};
+use crate::ids::{ApprovalId, DeviceId, PersonId};
 use crate::marks::Level;
 use crate::{date_text, Describe, Lang, RuleId};
 use jiff::civil::Date;
@@ -268,23 +272,6 @@ impl Disposal {
     }
 }
 
-/// Where a device is repaired (R3.8, applied to devices).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RepairSite {
-    /// By the unit's own technical staff.
-    InHouse,
-    /// By an outside technician working on site under supervision.
-    OnSiteSupervised,
-    /// Sent out of the unit.
-    SentOut {
-        /// The repairer is one approved by the confidentiality department.
-        approved_repairer: bool,
-        /// The storage parts (disks, memory) were removed before it left.
-        storage_removed: bool,
-    },
-}
-
 /// Where a device is in its life (R4.1, R4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -352,13 +339,21 @@ pub enum DeviceAction {
         /// The record of the passed security test.
         security_test: Option<ApprovalId>,
     },
-    /// In use → in repair (R3.8): sent out only to an approved repairer with storage removed; a
-    /// classified removable medium is never sent out (it is all storage).
+    /// In use → in repair (R3.8). For a classified device the arrangement goes through the same
+    /// checks as a carrier's ([`check_repair_arrangement`]: on-site technician named; sent out
+    /// only to a designated repairer, approved by the unit head, a leader or the confidentiality
+    /// office, not by the requester, not dated after the act); in addition a classified
+    /// removable medium is never sent out (it is all storage) and any other classified device
+    /// goes out only with its storage parts removed.
     SendForRepair {
-        /// The approval to repair.
-        approval: ApprovalId,
-        /// Where it is repaired.
-        site: RepairSite,
+        /// The approval (needed when sent out).
+        approval: Option<Approval>,
+        /// How it is repaired.
+        arrangement: RepairArrangement,
+        /// Who asks for the repair (may not approve it).
+        requested_by: PersonId,
+        /// The day it goes to repair.
+        on: Date,
     },
     /// In repair → in use.
     ReturnFromRepair,
@@ -466,29 +461,31 @@ impl Device {
                 }
                 next.state = DeviceState::InUse;
             }
-            DeviceAction::SendForRepair { site, .. } => {
+            DeviceAction::SendForRepair {
+                approval,
+                arrangement,
+                requested_by,
+                on,
+            } => {
                 if state != DeviceState::InUse {
                     return Err(wrong_state());
                 }
-                if let (
-                    true,
-                    RepairSite::SentOut {
-                        approved_repairer,
-                        storage_removed,
-                    },
-                ) = (classified, site)
-                {
-                    if self.kind.is_removable_storage() {
-                        return Err(DeviceRefusal::StorageMediumCannotBeSentOut {
-                            kind: self.kind,
-                        });
+                if classified {
+                    if let RepairArrangement::SentOut {
+                        storage_removed, ..
+                    } = arrangement
+                    {
+                        if self.kind.is_removable_storage() {
+                            return Err(DeviceRefusal::StorageMediumCannotBeSentOut {
+                                kind: self.kind,
+                            });
+                        }
+                        if !storage_removed {
+                            return Err(DeviceRefusal::StorageNotRemovedForRepair);
+                        }
                     }
-                    if !approved_repairer {
-                        return Err(DeviceRefusal::RepairerNotApproved);
-                    }
-                    if !storage_removed {
-                        return Err(DeviceRefusal::StorageNotRemovedForRepair);
-                    }
+                    check_repair_arrangement(arrangement, approval.as_ref(), *requested_by, *on)
+                        .map_err(|reason| DeviceRefusal::Repair { reason })?;
                 }
                 next.state = DeviceState::InRepair;
             }
@@ -583,9 +580,14 @@ pub enum DeviceRefusal {
     /// R4.1: a classified device passes a security test before first use.
     #[error("a classified device must pass a security test before first use (R4.1)")]
     SecurityTestRequired,
-    /// R3.8: a classified device goes out only to an approved repairer.
-    #[error("a classified device may be sent out for repair only to an approved repairer (R3.8)")]
-    RepairerNotApproved,
+    /// R3.8: the repair arrangement or its approval fails the check shared with carriers
+    /// ([`check_repair_arrangement`]): technician or repairer unnamed, repairer not designated,
+    /// approval missing, of the wrong role, by the requester or dated after the act.
+    #[error("{reason}")]
+    Repair {
+        /// The carriers' refusal, exactly as a carrier would get it.
+        reason: CarrierRefusal,
+    },
     /// R3.8: storage parts are removed before a classified device is sent out for repair.
     #[error("the storage parts must be removed before a classified device is sent out for repair (R3.8)")]
     StorageNotRemovedForRepair,
@@ -635,8 +637,8 @@ impl DeviceRefusal {
             | DeviceRefusal::StorageNotRemoved
             | DeviceRefusal::StorageMediumCannotBeDeclassified { .. }
             | DeviceRefusal::NotClassified => RuleId("R4.1"),
-            DeviceRefusal::RepairerNotApproved
-            | DeviceRefusal::StorageNotRemovedForRepair
+            DeviceRefusal::Repair { reason } => reason.rule(),
+            DeviceRefusal::StorageNotRemovedForRepair
             | DeviceRefusal::StorageMediumCannotBeSentOut { .. } => RuleId("R3.8"),
             DeviceRefusal::DiscardForbidden | DeviceRefusal::NoDestructionBody => RuleId("R4.7"),
         }
@@ -655,9 +657,7 @@ impl Describe for DeviceRefusal {
             DeviceRefusal::SecurityTestRequired => {
                 "涉密设备启用前须通过保密技术检测（R4.1）".to_owned()
             }
-            DeviceRefusal::RepairerNotApproved => {
-                "涉密设备送外维修只能送保密行政管理部门审查批准的定点单位（R3.8）".to_owned()
-            }
+            DeviceRefusal::Repair { reason } => reason.describe(lang),
             DeviceRefusal::StorageNotRemovedForRepair => {
                 "涉密设备送外维修前须拆除信息存储部件（R3.8）".to_owned()
             }

@@ -7,6 +7,7 @@ use baomi_core::carriers::{
     CarryDestination, CommandKind, DestructionMethod, DestructionShortfall, DiscrepancyKind,
     Location, NewCopy, Observation, Registration, RepairArrangement, TransmissionChannel,
 };
+use baomi_core::determination::{Refusal, Unit, UnitDirectory, UnitTier};
 use baomi_core::ids::{ApprovalId, CarrierId, MatterId, PersonId, UnitId};
 use baomi_core::marks::{Level, Mark};
 use baomi_core::{Describe, Lang, RuleId};
@@ -22,6 +23,30 @@ const COURIER: PersonId = PersonId(60);
 const ESCORT: PersonId = PersonId(70);
 const HOME: UnitId = UnitId(1);
 const OTHER: UnitId = UnitId(2);
+/// HOME's superior.
+const MINISTRY: UnitId = UnitId(3);
+/// A unit unrelated to HOME and OTHER.
+const STRANGER: UnitId = UnitId(4);
+
+fn unit(id: UnitId, superior: Option<UnitId>) -> Unit {
+    Unit {
+        id,
+        name: format!("unit {id}"),
+        tier: UnitTier::Other,
+        superior,
+        authorisations: Vec::new(),
+    }
+}
+
+/// MINISTRY ← HOME; OTHER and STRANGER stand alone.
+fn units() -> UnitDirectory {
+    UnitDirectory::new([
+        unit(MINISTRY, None),
+        unit(HOME, Some(MINISTRY)),
+        unit(OTHER, None),
+        unit(STRANGER, None),
+    ])
+}
 
 fn day() -> Date {
     date(2025, 3, 10)
@@ -77,6 +102,7 @@ fn approval(id: i64, by: PersonId, role: ApproverRole, on: Date) -> Approval {
         id: ApprovalId(id),
         by,
         role,
+        unit: HOME,
         on,
     }
 }
@@ -1487,7 +1513,8 @@ fn new_copy() -> NewCopy {
 #[test]
 fn r1_11_copy_inherits_mark_and_is_stamped_by_the_copying_unit() {
     let source = in_custody(CarrierKind::UsbDisk, Level::Confidential);
-    let err = Carrier::copy_of(&source, new_copy(), None, BORROWER, day()).unwrap_err();
+    let err =
+        Carrier::copy_of(&source, new_copy(), None, BORROWER, day(), HOME, &units()).unwrap_err();
     assert_eq!(
         err,
         CarrierRefusal::ApprovalMissing {
@@ -1499,11 +1526,28 @@ fn r1_11_copy_inherits_mark_and_is_stamped_by_the_copying_unit() {
     assert_eq!(err.also_violates(), Some(RuleId("R10.1")));
     let own = approval(1, BORROWER, ApproverRole::Leader, day());
     assert!(matches!(
-        Carrier::copy_of(&source, new_copy(), Some(own), BORROWER, day()),
+        Carrier::copy_of(
+            &source,
+            new_copy(),
+            Some(own),
+            BORROWER,
+            day(),
+            HOME,
+            &units()
+        ),
         Err(CarrierRefusal::SelfApproval { .. })
     ));
 
-    let copy = Carrier::copy_of(&source, new_copy(), Some(leader_ok()), BORROWER, day()).unwrap();
+    let copy = Carrier::copy_of(
+        &source,
+        new_copy(),
+        Some(leader_ok()),
+        BORROWER,
+        day(),
+        HOME,
+        &units(),
+    )
+    .unwrap();
     assert_eq!(copy.marking(), source.marking());
     assert_eq!(copy.matter(), source.matter());
     assert_eq!(copy.unit(), OTHER);
@@ -1531,7 +1575,16 @@ fn r1_11_copy_inherits_mark_and_is_stamped_by_the_copying_unit() {
 #[test]
 fn r1_11_top_secret_copy_needs_originator_consent() {
     let source = in_custody(CarrierKind::PaperDocument, Level::TopSecret);
-    let err = Carrier::copy_of(&source, new_copy(), Some(head_ok()), BORROWER, day()).unwrap_err();
+    let err = Carrier::copy_of(
+        &source,
+        new_copy(),
+        Some(head_ok()),
+        BORROWER,
+        day(),
+        HOME,
+        &units(),
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         CarrierRefusal::WrongApprover {
@@ -1541,8 +1594,167 @@ fn r1_11_top_secret_copy_needs_originator_consent() {
         }
     );
     let consent = approval(11, PersonId(90), ApproverRole::Originator, day());
-    let copy = Carrier::copy_of(&source, new_copy(), Some(consent), BORROWER, day()).unwrap();
+    let copy = Carrier::copy_of(
+        &source,
+        new_copy(),
+        Some(consent.clone()),
+        BORROWER,
+        day(),
+        HOME,
+        &units(),
+    )
+    .unwrap();
     assert_eq!(copy.level(), Level::TopSecret);
+    // The originating unit's superior may consent too.
+    let above = Approval {
+        unit: MINISTRY,
+        ..consent.clone()
+    };
+    assert!(Carrier::copy_of(
+        &source,
+        new_copy(),
+        Some(above),
+        BORROWER,
+        day(),
+        HOME,
+        &units()
+    )
+    .is_ok());
+    // Labelling an approval "originator" is not enough: it must come from the unit that
+    // classified the source (or one above it) — not from the copying unit, nor from a stranger.
+    let refused = Err(CarrierRefusal::Derivation {
+        reason: Refusal::TopSecretNeedsConsent {
+            matter: MatterId(7),
+            classifying_unit: HOME,
+        },
+    });
+    for unit in [OTHER, STRANGER] {
+        let labelled = Approval {
+            unit,
+            ..consent.clone()
+        };
+        let r = Carrier::copy_of(
+            &source,
+            new_copy(),
+            Some(labelled),
+            BORROWER,
+            day(),
+            HOME,
+            &units(),
+        );
+        assert_eq!(r, refused);
+        let err = r.unwrap_err();
+        assert_eq!(err.rule(), RuleId("R1.11"));
+        assert_eq!(err.also_violates(), Some(RuleId("R10.1")));
+        assert!(err.describe(Lang::Zh).ends_with("（R1.11）"));
+        assert!(err.to_string().contains("R1.11"));
+    }
+    // The source's ledger unit is not what counts: a carrier held by HOME but classified by
+    // STRANGER needs STRANGER's consent.
+    assert_eq!(
+        Carrier::copy_of(
+            &source,
+            new_copy(),
+            Some(consent.clone()),
+            BORROWER,
+            day(),
+            STRANGER,
+            &units()
+        ),
+        Err(CarrierRefusal::Derivation {
+            reason: Refusal::TopSecretNeedsConsent {
+                matter: MatterId(7),
+                classifying_unit: STRANGER,
+            },
+        })
+    );
+    let strangers = Approval {
+        unit: STRANGER,
+        ..consent
+    };
+    assert!(Carrier::copy_of(
+        &source,
+        new_copy(),
+        Some(strangers),
+        BORROWER,
+        day(),
+        STRANGER,
+        &units()
+    )
+    .is_ok());
+}
+
+#[test]
+fn r1_11_secret_copy_approval_must_come_from_a_related_unit() {
+    let source = secret_doc();
+    // The copying unit (OTHER) or the originating unit (HOME) or one above either may approve.
+    for unit in [OTHER, HOME, MINISTRY] {
+        let ok = Approval {
+            unit,
+            ..leader_ok()
+        };
+        assert!(Carrier::copy_of(
+            &source,
+            new_copy(),
+            Some(ok),
+            BORROWER,
+            day(),
+            HOME,
+            &units()
+        )
+        .is_ok());
+    }
+    let stranger = Approval {
+        unit: STRANGER,
+        ..leader_ok()
+    };
+    assert_eq!(
+        Carrier::copy_of(
+            &source,
+            new_copy(),
+            Some(stranger),
+            BORROWER,
+            day(),
+            HOME,
+            &units()
+        ),
+        Err(CarrierRefusal::Derivation {
+            reason: Refusal::DerivationNeedsApproval {
+                matter: MatterId(7),
+                level: Level::Secret,
+            },
+        })
+    );
+}
+
+#[test]
+fn r1_11_copy_of_a_carrier_without_a_recorded_matter_is_refused() {
+    let mut reg = registration(2, "机字2025-002", CarrierKind::PaperDocument, Level::Secret);
+    reg.matter = None;
+    let source = Carrier::register(reg, date(2025, 3, 1))
+        .unwrap()
+        .apply(
+            CarrierCommand::TakeIntoCustody {
+                holder: CUSTODIAN,
+                location: loc("保密室 1号保密柜"),
+            },
+            date(2025, 3, 1),
+        )
+        .unwrap()
+        .carrier;
+    let err = Carrier::copy_of(
+        &source,
+        new_copy(),
+        Some(leader_ok()),
+        BORROWER,
+        day(),
+        HOME,
+        &units(),
+    )
+    .unwrap_err();
+    assert_eq!(err, CarrierRefusal::CopySourceMatterUnknown);
+    assert_eq!(err.rule(), RuleId("R1.11"));
+    assert!(err.describe(Lang::Zh).contains("R1.11"));
 }
 
 #[test]
@@ -1558,7 +1770,15 @@ fn r1_11_destroyed_carrier_cannot_be_copied() {
         .unwrap()
         .carrier;
     assert_eq!(
-        Carrier::copy_of(&gone, new_copy(), Some(leader_ok()), BORROWER, day()),
+        Carrier::copy_of(
+            &gone,
+            new_copy(),
+            Some(leader_ok()),
+            BORROWER,
+            day(),
+            HOME,
+            &units()
+        ),
         Err(CarrierRefusal::IllegalTransition {
             from: CarrierStatus::Destroyed,
             command: CommandKind::Copy

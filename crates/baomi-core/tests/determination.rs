@@ -2160,3 +2160,170 @@ fn records_round_trip_through_json() {
     let back: ProposalRecord = serde_json::from_str(&json).unwrap();
     assert_eq!(back, record);
 }
+
+/// The same consent on a derivation and on a carrier copy of the same matter: R1.11 is checked
+/// once ([`check_derivation_consent`]) and both agree, refusal included.
+#[test]
+fn r1_11_copy_and_derive_apply_the_same_consent_rule() {
+    use baomi_core::carriers::{
+        Approval, ApproverRole, Carrier, CarrierCommand, CarrierKind, CarrierMarking,
+        CarrierNumber, CarrierRefusal, Location, NewCopy, Registration,
+    };
+    use baomi_core::ids::{ApprovalId, CarrierId};
+    use std::num::NonZeroU32;
+
+    let on = date(2025, 1, 1);
+    let u = units();
+    let carrier_of = |m: &ClassifiedMatter| {
+        Carrier::register(
+            Registration {
+                id: CarrierId(1),
+                number: CarrierNumber::new("机字2025-001").unwrap(),
+                copy: NonZeroU32::new(1).unwrap(),
+                kind: CarrierKind::PaperDocument,
+                marking: CarrierMarking::Mark(m.mark().clone()),
+                matter: Some(m.id()),
+                unit: m.unit(),
+                title: "报告".to_owned(),
+                holder: PersonId(9),
+                location: Location::new("保密柜").unwrap(),
+            },
+            D0,
+        )
+        .unwrap()
+        .apply(
+            CarrierCommand::TakeIntoCustody {
+                holder: PersonId(9),
+                location: Location::new("保密柜").unwrap(),
+            },
+            D0,
+        )
+        .unwrap()
+        .carrier
+    };
+    // FACTORY (under CITY) derives / copies; READER_A makes the work.
+    let derive_with = |m: &ClassifiedMatter, c: Consent| {
+        let req = DerivationRequest {
+            kind: DerivationKind::Copy,
+            made_by: READER_A,
+            unit: FACTORY,
+            on,
+            consents: vec![c],
+        };
+        derive(&[m], &req, &u).map(|w| w.level())
+    };
+    let copy_with = |m: &ClassifiedMatter, c: &Consent, role: ApproverRole| {
+        let new = NewCopy {
+            id: CarrierId(2),
+            number: CarrierNumber::new("厂字2025-001").unwrap(),
+            copy: NonZeroU32::new(1).unwrap(),
+            kind: CarrierKind::PaperDocument,
+            unit: FACTORY,
+            holder: READER_A,
+            location: Location::new("厂保密柜").unwrap(),
+        };
+        let approval = Approval {
+            id: ApprovalId(1),
+            by: c.by,
+            role,
+            unit: c.unit,
+            on: c.on,
+        };
+        Carrier::copy_of(
+            &carrier_of(m),
+            new,
+            Some(approval),
+            READER_A,
+            on,
+            m.unit(),
+            &u,
+        )
+        .map(|c| c.level())
+    };
+    let agree = |m: &ClassifiedMatter, c: Consent, role: ApproverRole, accepted: bool| {
+        let derived = derive_with(m, c.clone());
+        let copied = copy_with(m, &c, role);
+        match derived {
+            Ok(level) => {
+                assert!(accepted, "derive accepted {c:?}");
+                assert_eq!(copied, Ok(level), "copy must accept {c:?} like derive");
+            }
+            Err(reason) => {
+                assert!(!accepted, "derive refused {c:?}: {reason}");
+                assert_eq!(copied, Err(CarrierRefusal::Derivation { reason }));
+            }
+        }
+    };
+
+    // Top Secret, classified by PROV: only PROV or a unit above it may consent.
+    let ts = top_secret_matter(5);
+    assert_eq!(ts.unit(), PROV);
+    let originator = ApproverRole::Originator;
+    agree(&ts, consent(PROV_HEAD, PROV), originator, true);
+    agree(&ts, consent(PersonId(1), CENTRAL), originator, true);
+    // The deriving unit and its superior are not enough, and an unrelated unit never counts.
+    agree(&ts, consent(PersonId(40), FACTORY), originator, false);
+    agree(&ts, consent(HEAD, CITY), originator, false);
+    agree(&ts, consent(PersonId(60), SHOP), originator, false);
+    assert_eq!(
+        derive_with(&ts, consent(PersonId(60), SHOP)),
+        Err(Refusal::TopSecretNeedsConsent {
+            matter: MatterId(5),
+            classifying_unit: PROV,
+        })
+    );
+
+    // Secret, classified by CITY: CITY, the deriving FACTORY or a unit above either.
+    let secret = matter("秘密★5年");
+    assert_eq!(secret.unit(), CITY);
+    let leader = ApproverRole::Leader;
+    agree(&secret, consent(HEAD, CITY), leader, true);
+    agree(&secret, consent(PersonId(40), FACTORY), leader, true);
+    agree(&secret, consent(PROV_HEAD, PROV), leader, true);
+    agree(&secret, consent(PersonId(60), SHOP), leader, false);
+    agree(&secret, consent(PersonId(61), INSTITUTE), leader, false);
+
+    // The maker's own consent and one dated after the act: both refuse (a copy names the
+    // approval's own fault first).
+    assert!(derive_with(&ts, consent(READER_A, PROV)).is_err());
+    assert!(matches!(
+        copy_with(&ts, &consent(READER_A, PROV), originator),
+        Err(CarrierRefusal::SelfApproval { .. })
+    ));
+    let late = Consent {
+        on: date(2025, 1, 2),
+        ..consent(PROV_HEAD, PROV)
+    };
+    assert!(derive_with(&ts, late.clone()).is_err());
+    assert!(matches!(
+        copy_with(&ts, &late, originator),
+        Err(CarrierRefusal::ApprovalAfterAct { .. })
+    ));
+
+    // The shared check itself, on the same inputs.
+    let source = DerivationSource {
+        matter: ts.id(),
+        level: Level::TopSecret,
+        classifying_unit: PROV,
+    };
+    let consents = [consent(PersonId(60), SHOP), consent(PROV_HEAD, PROV)];
+    assert_eq!(
+        check_derivation_consent(&source, FACTORY, READER_A, on, &consents, &u),
+        Ok(Some(&consents[1]))
+    );
+    assert_eq!(
+        check_derivation_consent(&source, FACTORY, READER_A, on, &consents[..1], &u),
+        Err(Refusal::TopSecretNeedsConsent {
+            matter: MatterId(5),
+            classifying_unit: PROV,
+        })
+    );
+    let internal = DerivationSource {
+        level: Level::Internal,
+        ..source
+    };
+    assert_eq!(
+        check_derivation_consent(&internal, FACTORY, READER_A, on, &[], &u),
+        Ok(None)
+    );
+}

@@ -1,17 +1,61 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Tests for devices (R4.1, R4.7, R3.8) and the password policy (R4.2).
 
+use baomi_core::carriers::{
+    Approval, ApproverRole, Carrier, CarrierCommand, CarrierKind, CarrierMarking, CarrierNumber,
+    CarrierRefusal, CommandKind, Location, Registration, RepairArrangement,
+};
 use baomi_core::devices::{
     check_password, device_level, managed_as_classified, max_age_days, min_length, password_due,
     Device, DeviceAction, DeviceKind, DeviceRefusal, DeviceState, Disposal, PasswordAge,
-    PasswordPolicy, PasswordProblem, Peripheral, RepairSite, SecondFactor,
+    PasswordPolicy, PasswordProblem, Peripheral, SecondFactor,
 };
-use baomi_core::ids::{ApprovalId, DeviceId};
+use baomi_core::ids::{ApprovalId, CarrierId, DeviceId, PersonId, UnitId};
 use baomi_core::marks::Level;
 use baomi_core::{Describe, Lang, RuleId};
-use jiff::civil::date;
+use jiff::civil::{date, Date};
 
 const OK: ApprovalId = ApprovalId(1);
+const REQUESTER: PersonId = PersonId(10);
+const OFFICE: PersonId = PersonId(50);
+const HOME: UnitId = UnitId(1);
+
+fn repair_day() -> Date {
+    date(2025, 3, 10)
+}
+
+fn office_approval(by: PersonId) -> Approval {
+    Approval {
+        id: ApprovalId(5),
+        by,
+        role: ApproverRole::ConfidentialityOffice,
+        unit: HOME,
+        on: repair_day(),
+    }
+}
+
+fn sent_out(designation: Option<&str>, storage_removed: bool) -> RepairArrangement {
+    RepairArrangement::SentOut {
+        repairer: "某定点维修单位".to_owned(),
+        designation: designation.map(str::to_owned),
+        storage_removed,
+    }
+}
+
+fn send_for_repair(arrangement: RepairArrangement, approval: Option<Approval>) -> DeviceAction {
+    DeviceAction::SendForRepair {
+        approval,
+        arrangement,
+        requested_by: REQUESTER,
+        on: repair_day(),
+    }
+}
+
+fn in_house() -> RepairArrangement {
+    RepairArrangement::InHouse {
+        technician: PersonId(5),
+    }
+}
 
 fn in_use(kind: DeviceKind, level: Level) -> Device {
     Device::register(DeviceId(7), kind, level, " SN-1 ")
@@ -567,17 +611,20 @@ fn r4_1_classified_removable_medium_cannot_be_declassified() {
 #[test]
 fn r3_8_classified_device_sent_out_only_to_approved_repairer_without_storage() {
     let d = in_use(DeviceKind::Laptop, Level::Secret);
-    let out = |approved_repairer, storage_removed| DeviceAction::SendForRepair {
-        approval: OK,
-        site: RepairSite::SentOut {
-            approved_repairer,
-            storage_removed,
-        },
+    let out = |designated: bool, storage_removed| {
+        send_for_repair(
+            sent_out(designated.then_some("保密局〔2024〕3号"), storage_removed),
+            Some(office_approval(OFFICE)),
+        )
     };
+    let r = d.apply(&out(false, true));
     assert_eq!(
-        d.apply(&out(false, true)),
-        Err(DeviceRefusal::RepairerNotApproved)
+        r,
+        Err(DeviceRefusal::Repair {
+            reason: CarrierRefusal::RepairerNotDesignated
+        })
     );
+    assert_eq!(r.unwrap_err().rule(), RuleId("R3.8"));
     let r = d.apply(&out(true, false));
     assert_eq!(r, Err(DeviceRefusal::StorageNotRemovedForRepair));
     assert_eq!(r.unwrap_err().rule(), RuleId("R3.8"));
@@ -602,12 +649,7 @@ fn r3_8_classified_device_sent_out_only_to_approved_repairer_without_storage() {
         DeviceState::InUse
     );
     // In-house repair needs no conditions; non-classified devices may go anywhere.
-    assert!(d
-        .apply(&DeviceAction::SendForRepair {
-            approval: OK,
-            site: RepairSite::InHouse
-        })
-        .is_ok());
+    assert!(d.apply(&send_for_repair(in_house(), None)).is_ok());
     assert!(in_use(DeviceKind::Laptop, Level::Unclassified)
         .apply(&out(false, false))
         .is_ok());
@@ -622,21 +664,13 @@ fn r3_8_classified_removable_medium_is_never_sent_out_for_repair() {
         DeviceKind::MemoryCard,
     ] {
         let d = in_use(kind, Level::Confidential);
-        let r = d.apply(&DeviceAction::SendForRepair {
-            approval: OK,
-            site: RepairSite::SentOut {
-                approved_repairer: true,
-                storage_removed: true,
-            },
-        });
+        let r = d.apply(&send_for_repair(
+            sent_out(Some("保密局〔2024〕3号"), true),
+            Some(office_approval(OFFICE)),
+        ));
         assert_eq!(r, Err(DeviceRefusal::StorageMediumCannotBeSentOut { kind }));
         assert_eq!(r.unwrap_err().rule(), RuleId("R3.8"));
-        assert!(d
-            .apply(&DeviceAction::SendForRepair {
-                approval: OK,
-                site: RepairSite::InHouse
-            })
-            .is_ok());
+        assert!(d.apply(&send_for_repair(in_house(), None)).is_ok());
     }
 }
 
@@ -644,7 +678,9 @@ fn r3_8_classified_removable_medium_is_never_sent_out_for_repair() {
 fn r4_1_refusals_explain_in_chinese_and_english() {
     let all = [
         DeviceRefusal::SecurityTestRequired,
-        DeviceRefusal::RepairerNotApproved,
+        DeviceRefusal::Repair {
+            reason: CarrierRefusal::RepairerNotDesignated,
+        },
         DeviceRefusal::StorageNotRemovedForRepair,
         DeviceRefusal::StorageMediumCannotBeSentOut {
             kind: DeviceKind::UsbDisk,
@@ -681,4 +717,117 @@ fn r4_device_kinds_and_peripherals_have_names() {
     assert!(Peripheral::WirelessNetworkCard.is_wireless());
     assert!(!Peripheral::Webcam.is_wireless());
     assert!(Peripheral::Microphone.is_camera_or_microphone());
+}
+
+/// A carrier of `kind` at Secret, taken into custody, for comparing with a device.
+fn secret_carrier(kind: CarrierKind) -> Carrier {
+    let c = Carrier::register(
+        Registration {
+            id: CarrierId(1),
+            number: CarrierNumber::new("机字2025-001").unwrap(),
+            copy: std::num::NonZeroU32::new(1).unwrap(),
+            kind,
+            marking: CarrierMarking::Level(Level::Secret),
+            matter: None,
+            unit: HOME,
+            title: "涉密便携式计算机".to_owned(),
+            holder: REQUESTER,
+            location: Location::new("保密室").unwrap(),
+        },
+        date(2025, 3, 1),
+    )
+    .unwrap();
+    c.apply(
+        CarrierCommand::TakeIntoCustody {
+            holder: REQUESTER,
+            location: Location::new("保密室").unwrap(),
+        },
+        date(2025, 3, 1),
+    )
+    .unwrap()
+    .carrier
+}
+
+#[test]
+fn r3_8_device_repair_approved_by_the_requester_is_refused_like_a_carriers() {
+    let device = in_use(DeviceKind::Laptop, Level::Secret);
+    let carrier = secret_carrier(CarrierKind::Equipment);
+    let arrangement = sent_out(Some("保密局〔2024〕3号"), true);
+    let check = |approval: Option<Approval>| {
+        let on_device = device
+            .apply(&send_for_repair(arrangement.clone(), approval.clone()))
+            .map(|d| d.state);
+        let on_carrier = carrier
+            .apply(
+                CarrierCommand::SendForRepair {
+                    arrangement: arrangement.clone(),
+                    approval,
+                    requested_by: REQUESTER,
+                },
+                repair_day(),
+            )
+            .map(|t| t.carrier.status());
+        (on_device, on_carrier)
+    };
+
+    // Approved by the person asking: the same refusal on both.
+    let self_approval = CarrierRefusal::SelfApproval {
+        action: CommandKind::SendForRepair,
+        person: REQUESTER,
+    };
+    let (on_device, on_carrier) = check(Some(office_approval(REQUESTER)));
+    assert_eq!(
+        on_device,
+        Err(DeviceRefusal::Repair {
+            reason: self_approval.clone()
+        })
+    );
+    assert_eq!(on_carrier.unwrap_err(), self_approval);
+
+    // The same for a missing approval, a wrong role and an approval dated after the act.
+    let (on_device, on_carrier) = check(None);
+    assert_eq!(
+        on_device.unwrap_err(),
+        DeviceRefusal::Repair {
+            reason: on_carrier.unwrap_err()
+        }
+    );
+    let mut competent = office_approval(OFFICE);
+    competent.role = ApproverRole::CompetentDepartment;
+    let (on_device, on_carrier) = check(Some(competent));
+    let wrong = on_carrier.unwrap_err();
+    assert!(matches!(wrong, CarrierRefusal::WrongApprover { .. }));
+    assert_eq!(
+        on_device.unwrap_err(),
+        DeviceRefusal::Repair { reason: wrong }
+    );
+    let mut late = office_approval(OFFICE);
+    late.on = date(2025, 3, 11);
+    let (on_device, on_carrier) = check(Some(late));
+    let after = on_carrier.unwrap_err();
+    assert!(matches!(after, CarrierRefusal::ApprovalAfterAct { .. }));
+    assert_eq!(
+        on_device.clone().unwrap_err(),
+        DeviceRefusal::Repair { reason: after }
+    );
+    let refusal = on_device.unwrap_err();
+    assert_eq!(refusal.rule(), RuleId("R3.8"));
+    assert!(refusal.describe(Lang::Zh).contains("R3.8"));
+
+    // Approved by someone else in an accepted role, on the day: both go to repair.
+    let (on_device, on_carrier) = check(Some(office_approval(OFFICE)));
+    assert_eq!(on_device, Ok(DeviceState::InRepair));
+    assert!(on_carrier.is_ok());
+
+    // An outside technician on site must be named, for devices as for carriers.
+    let unnamed = RepairArrangement::OnSite {
+        technician: " ".to_owned(),
+        supervisor: OFFICE,
+    };
+    assert_eq!(
+        device.apply(&send_for_repair(unnamed, None)),
+        Err(DeviceRefusal::Repair {
+            reason: CarrierRefusal::RepairerUnnamed
+        })
+    );
 }

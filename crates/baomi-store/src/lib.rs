@@ -42,6 +42,7 @@
 //! beside the writer). An in-memory SQLite database is not supported (readers would see another
 //! database).
 
+pub mod checkpoint;
 mod error;
 
 pub use error::StoreError;

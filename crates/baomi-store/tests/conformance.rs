@@ -541,6 +541,27 @@ async fn r13_2_append_only_refuses_update_and_delete(db: &TestDb) {
     }
     raw.close().await.unwrap();
     assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 3);
+
+    // Checkpoints are append-only as well.
+    let mut w = store.write().await.unwrap();
+    let cp = w.audit_head().checkpoint(t(9, 0));
+    w.record_checkpoint(t(9, 0), Actor::System, &cp, None)
+        .await
+        .unwrap();
+    w.commit().await.unwrap();
+    let mut raw = db.raw().await;
+    for sql in [
+        "UPDATE audit_checkpoints SET head_hash = 'forged'",
+        "DELETE FROM audit_checkpoints",
+    ] {
+        let err = raw.execute(sql).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    if db.kind == Kind::Postgres {
+        let truncate = raw.execute("TRUNCATE audit_checkpoints").await.unwrap_err();
+        assert!(truncate.to_string().contains("append-only"), "{truncate}");
+    }
+    raw.close().await.unwrap();
     store.close().await;
 }
 

@@ -1,0 +1,240 @@
+//! `baomi audit` — verify the audit log and manage its signed checkpoints (DOMAIN R13.2).
+//!
+//! * `baomi audit verify --db URL [--key FILE] [--json]` checks the whole hash chain and, with
+//!   the key, every stored checkpoint's signature and the chain against the latest validly
+//!   signed checkpoint (detecting truncation of the tail). Exit 0 intact, 1 a break or an
+//!   invalid signature (the first broken entry is named), 2 usage or connection errors.
+//! * `baomi audit keygen --out FILE` writes a new Ed25519 signing key (mode 0600) and its public
+//!   key (`FILE.pub`), and prints the public key.
+//! * `baomi audit checkpoint --db URL --key FILE` signs the current head now (until
+//!   `baomi serve` does it periodically).
+
+use super::{out_line, print_json, CliError};
+use baomi_core::audit::{to_hex, Actor};
+use baomi_core::{Describe, Lang};
+use baomi_store::checkpoint::{
+    load_verifying_key, public_path, verify_with_key, AuditReport, SigningKeyFile,
+};
+use baomi_store::Store;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `baomi audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the whole audit log (R13.2). Exit 0 intact, 1 broken, 2 error.
+    Verify(VerifyArgs),
+    /// Generate an Ed25519 checkpoint signing key (FILE, mode 0600) and FILE.pub.
+    Keygen(KeygenArgs),
+    /// Write a signed checkpoint of the audit log's current head.
+    Checkpoint(CheckpointArgs),
+}
+
+/// Arguments of `baomi audit verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Database URL: a SQLite file path, sqlite:PATH, or postgres://…
+    #[arg(long, env = "BAOMI_DB")]
+    db: String,
+    /// The checkpoint key: the public key file (FILE.pub) or the signing key file. Without it
+    /// truncation of the log's tail cannot be detected.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `baomi audit keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the signing key (must not exist); the public key goes to FILE.pub.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Arguments of `baomi audit checkpoint`.
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Database URL: a SQLite file path, sqlite:PATH, or postgres://…
+    #[arg(long, env = "BAOMI_DB")]
+    db: String,
+    /// The signing key file (mode 0600).
+    #[arg(long)]
+    key: PathBuf,
+}
+
+/// Runs an `audit` subcommand.
+pub fn run(cmd: AuditCommand, lang: Lang) -> Result<ExitCode, CliError> {
+    match cmd {
+        AuditCommand::Keygen(args) => keygen(&args, lang),
+        AuditCommand::Verify(args) => block_on(verify(args, lang)),
+        AuditCommand::Checkpoint(args) => block_on(checkpoint(args, lang)),
+    }
+}
+
+fn block_on<F: std::future::Future<Output = Result<ExitCode, CliError>>>(
+    future: F,
+) -> Result<ExitCode, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(future)
+}
+
+fn keygen(args: &KeygenArgs, lang: Lang) -> Result<ExitCode, CliError> {
+    let key = SigningKeyFile::generate(&args.out).map_err(|e| CliError::new(e.describe(lang)))?;
+    out_line(key.verifying_key_hex())?;
+    eprintln!(
+        "{}",
+        lang.pick(
+            &format!(
+                "已写入签名密钥 {}（权限 600，请保存在数据库之外）和公钥 {}",
+                args.out.display(),
+                public_path(&args.out).display()
+            ),
+            &format!(
+                "wrote the signing key {} (mode 600, keep it outside the database) and the public key {}",
+                args.out.display(),
+                public_path(&args.out).display()
+            ),
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open(db: &str, lang: Lang) -> Result<Store, CliError> {
+    Store::open(db)
+        .await
+        .map_err(|e| CliError::new(e.describe(lang)))
+}
+
+async fn checkpoint(args: CheckpointArgs, lang: Lang) -> Result<ExitCode, CliError> {
+    let key = SigningKeyFile::load(&args.key).map_err(|e| CliError::new(e.describe(lang)))?;
+    let store = open(&args.db, lang).await?;
+    let written = store
+        .write_signed_checkpoint(jiff::Timestamp::now(), Actor::System, &key)
+        .await;
+    store.close().await;
+    let (cp, signature) = written.map_err(|e| CliError::new(e.describe(lang)))?;
+    print_json(&serde_json::json!({
+        "seq": cp.seq,
+        "head_hash": cp.head_hash.to_hex(),
+        "algorithm": cp.algorithm.name(),
+        "at": cp.at.to_string(),
+        "signature": to_hex(&signature),
+        "public_key": key.verifying_key_hex(),
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify(args: VerifyArgs, lang: Lang) -> Result<ExitCode, CliError> {
+    let key = match &args.key {
+        Some(path) => Some(load_verifying_key(path).map_err(|e| CliError::new(e.describe(lang)))?),
+        None => None,
+    };
+    let store = open(&args.db, lang).await?;
+    let report = verify_with_key(&store, key.as_ref()).await;
+    store.close().await;
+    let report = report.map_err(|e| CliError::new(e.describe(lang)))?;
+    if args.json {
+        print_json(&report_json(&report))?;
+    } else {
+        print_text(&report, lang)?;
+    }
+    Ok(if report.intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The `--json` object.
+fn report_json(report: &AuditReport) -> serde_json::Value {
+    let checkpoint = report.latest_checkpoint.map(|c| {
+        serde_json::json!({
+            "seq": c.checkpoint.seq,
+            "signature": c.signature.code(),
+        })
+    });
+    let first_break = report.first_break().map(|b| {
+        serde_json::json!({
+            "seq": b.seq,
+            "kind": break_code(&b.kind),
+            "message_zh": b.describe(Lang::Zh),
+            "message_en": b.describe(Lang::En),
+        })
+    });
+    serde_json::json!({
+        "intact": report.intact(),
+        "entries": report.entries,
+        "checkpoint": checkpoint,
+        "truncation_checked": report.truncation_checked(),
+        "signature_invalid": report.bad_signature.map(|s| serde_json::json!({
+            "seq": s.seq,
+            "message_zh": s.describe(Lang::Zh),
+            "message_en": s.describe(Lang::En),
+        })),
+        "first_break": first_break,
+    })
+}
+
+/// The stable snake_case code of a break kind (its serde tag).
+fn break_code(kind: &baomi_core::audit::BreakKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn print_text(report: &AuditReport, lang: Lang) -> Result<(), CliError> {
+    out_line(lang.pick(
+        &format!("审计日志共 {} 条", report.entries),
+        &format!("audit log: {} entries", report.entries),
+    ))?;
+    if let Some(c) = report.latest_checkpoint {
+        out_line(lang.pick(
+            &format!(
+                "最新检查点：第 {} 条，{}",
+                c.checkpoint.seq,
+                c.signature.zh()
+            ),
+            &format!(
+                "latest checkpoint: entry {}, {}",
+                c.checkpoint.seq,
+                c.signature.en()
+            ),
+        ))?;
+    }
+    if let Some(bad) = report.bad_signature {
+        out_line(bad.describe(lang))?;
+    }
+    if let Some(brk) = report.first_break() {
+        out_line(lang.pick(
+            &format!("首个被破坏的条目：第 {} 条", brk.seq),
+            &format!("first broken entry: {}", brk.seq),
+        ))?;
+        out_line(brk.describe(lang))?;
+    }
+    if !report.truncation_checked() {
+        let why = if report.key_given {
+            lang.pick(
+                "注意：没有可用公钥验证的签名检查点，无法发现末尾条目被删除",
+                "notice: no checkpoint signed with this key, so removal of entries from the end cannot be detected",
+            )
+        } else {
+            lang.pick(
+                "注意：未提供 --key，只校验了哈希链，无法发现末尾条目被删除",
+                "notice: no --key given: only the hash chain was checked; removal of entries from the end cannot be detected",
+            )
+        };
+        eprintln!("{why}");
+    }
+    out_line(if report.intact() {
+        lang.pick("完好", "intact")
+    } else {
+        lang.pick("已被破坏", "BROKEN")
+    })
+}
