@@ -331,6 +331,14 @@ async fn r13_2_usage_and_database_errors_exit_2() {
     let db = dir.path().join("db.sqlite").display().to_string();
     let out = baomi(&["audit", "verify", "--db", &db, "--key", &missing]);
     assert_eq!(out.status.code(), Some(2));
+    // A database that does not exist is an error, never a fresh empty log that "verifies".
+    let out = baomi(&["audit", "verify", "--db", &db]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        !dir.path().join("db.sqlite").exists(),
+        "verify created a database"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

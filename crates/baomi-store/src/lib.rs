@@ -131,6 +131,10 @@ pub struct StoreOptions {
     /// new log. `Some`: that algorithm for a new log; opening an existing log written with
     /// another algorithm is refused ([`StoreError::AlgorithmMismatch`]).
     pub algorithm: Option<HashAlgorithm>,
+    /// Open only a database that exists: a SQLite file is opened with `mode=rw` and never
+    /// created. For tools that inspect a database (`baomi audit verify`): a mistyped path must
+    /// be an error, not a fresh empty log that "verifies".
+    pub existing: bool,
 }
 
 /// A Baomi database. Cheap to clone (the clones share the pools and the writer lock).
@@ -153,6 +157,11 @@ impl Store {
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = Backend::from_url(url)?;
+        let url = if options.existing && backend == Backend::Sqlite {
+            url.replace("mode=rwc", "mode=rw")
+        } else {
+            url
+        };
         let writer = pool_options(backend, 1).connect(&url).await?;
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,

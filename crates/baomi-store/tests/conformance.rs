@@ -485,6 +485,7 @@ async fn r13_2_data_and_chain_survive_reopen(db: &TestDb) {
         &db.url,
         StoreOptions {
             algorithm: Some(HashAlgorithm::Sha256),
+            ..StoreOptions::default()
         },
     )
     .await
@@ -635,6 +636,7 @@ async fn r13_2_concurrent_writers_produce_contiguous_chain(db: &TestDb) {
 async fn r13_2_sm3_chain_and_algorithm_mismatch(db: &TestDb) {
     let sm3 = StoreOptions {
         algorithm: Some(HashAlgorithm::Sm3),
+        ..StoreOptions::default()
     };
     let store = Store::open_with(&db.url, sm3).await.unwrap();
     let mut w = store.write().await.unwrap();
@@ -654,6 +656,7 @@ async fn r13_2_sm3_chain_and_algorithm_mismatch(db: &TestDb) {
         &db.url,
         StoreOptions {
             algorithm: Some(HashAlgorithm::Sha256),
+            ..StoreOptions::default()
         },
     )
     .await;

@@ -15,7 +15,7 @@ use baomi_core::{Describe, Lang};
 use baomi_store::checkpoint::{
     load_verifying_key, public_path, verify_with_key, AuditReport, SigningKeyFile,
 };
-use baomi_store::Store;
+use baomi_store::{Store, StoreOptions};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -105,8 +105,13 @@ fn keygen(args: &KeygenArgs, lang: Lang) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens an existing database only: a mistyped path is an error, never a new empty log.
 async fn open(db: &str, lang: Lang) -> Result<Store, CliError> {
-    Store::open(db)
+    let options = StoreOptions {
+        existing: true,
+        ..StoreOptions::default()
+    };
+    Store::open_with(db, options)
         .await
         .map_err(|e| CliError::new(e.describe(lang)))
 }
