@@ -390,3 +390,77 @@ async fn r13_2_postgres_tampering_is_detected() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r13_2_truncation_with_the_checkpoints_is_caught_by_the_auditors_own_checkpoint() {
+    let f = Fixture::sqlite().await;
+    // The auditor exports a signed checkpoint of the current head (entry 8) and keeps it.
+    let out = baomi(&[
+        "audit",
+        "checkpoint",
+        "--db",
+        &f.db,
+        "--key",
+        &f.key.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let exported = f.key.with_file_name("kept-by-auditor.json");
+    std::fs::write(&exported, &out.stdout).unwrap();
+    // Whoever controls the database drops the triggers and removes the tail of the log
+    // together with every checkpoint stored beside it.
+    f.tamper(&[
+        "DROP TRIGGER audit_log_no_delete",
+        "DROP TRIGGER audit_checkpoints_no_delete",
+        "DELETE FROM audit_log WHERE seq >= 6",
+        "DELETE FROM audit_checkpoints",
+    ])
+    .await;
+    // The database alone can no longer tell (this is why the checkpoint must live elsewhere).
+    let (code, _) = verify_json(&f.db, Some(&f.public_key()));
+    assert_eq!(code, 0);
+    // The auditor's copy catches it.
+    let out = baomi(&[
+        "audit",
+        "verify",
+        "--json",
+        "--db",
+        &f.db,
+        "--key",
+        &f.public_key().display().to_string(),
+        "--checkpoint",
+        &exported.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["external_checkpoint"]["signature"], "valid");
+    assert_eq!(v["first_break"]["kind"], "truncated");
+    // A forged checkpoint file (another head) fails its signature.
+    let mut forged: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+    forged["seq"] = Value::from(5);
+    std::fs::write(&exported, forged.to_string()).unwrap();
+    let out = baomi(&[
+        "audit",
+        "verify",
+        "--json",
+        "--db",
+        &f.db,
+        "--key",
+        &f.public_key().display().to_string(),
+        "--checkpoint",
+        &exported.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["external_checkpoint"]["signature"], "invalid");
+    // --checkpoint without --key is a usage error.
+    let out = baomi(&[
+        "audit",
+        "verify",
+        "--db",
+        &f.db,
+        "--checkpoint",
+        &exported.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

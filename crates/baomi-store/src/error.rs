@@ -12,7 +12,7 @@ pub enum StoreError {
         "unsupported database URL {url:?}: expected sqlite:PATH, a file path, or postgres://…"
     )]
     UnsupportedUrl {
-        /// The URL given (credentials are not stripped: do not log it verbatim).
+        /// The URL given, with any `user:password@` removed.
         url: String,
     },
     /// The database reported an error (connection, constraint, trigger, …).
@@ -59,6 +59,12 @@ pub enum StoreError {
         /// Its id.
         id: i64,
     },
+    /// Opening an existing database found no Baomi audit log in it (a wrong path or URL).
+    #[error("not a Baomi database (no audit log): {reason}")]
+    NotABaomiDatabase {
+        /// What the database answered.
+        reason: String,
+    },
 }
 
 impl StoreError {
@@ -102,6 +108,9 @@ impl Describe for StoreError {
                     format!("第 {seq} 条处的检查点与审计日志不符")
                 }
                 StoreError::NotFound { kind, id } => format!("不存在编号为 {id} 的 {kind}"),
+                StoreError::NotABaomiDatabase { reason } => {
+                    format!("不是 Baomi 数据库（没有审计日志）：{reason}")
+                }
             },
         }
     }

@@ -91,10 +91,11 @@ impl Backend {
     /// `sqlite:` URL without `mode` gets `mode=rwc` (create the file if missing).
     pub fn from_url(url: &str) -> Result<(Backend, String), StoreError> {
         let trimmed = url.trim();
+        let unsupported = || StoreError::UnsupportedUrl {
+            url: without_credentials(url),
+        };
         if trimmed.is_empty() {
-            return Err(StoreError::UnsupportedUrl {
-                url: url.to_owned(),
-            });
+            return Err(unsupported());
         }
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
             return Ok((Backend::Postgres, trimmed.to_owned()));
@@ -102,16 +103,12 @@ impl Backend {
         let sqlite_url = if trimmed.starts_with("sqlite:") {
             trimmed.to_owned()
         } else if trimmed.contains("://") {
-            return Err(StoreError::UnsupportedUrl {
-                url: url.to_owned(),
-            });
+            return Err(unsupported());
         } else {
             format!("sqlite://{trimmed}")
         };
         if sqlite_url.contains(":memory:") || sqlite_url.contains("mode=memory") {
-            return Err(StoreError::UnsupportedUrl {
-                url: url.to_owned(),
-            });
+            return Err(unsupported());
         }
         let with_mode = if sqlite_url.contains("mode=") {
             sqlite_url
@@ -124,6 +121,18 @@ impl Backend {
     }
 }
 
+/// `url` without a `user:password@` part, for error messages (they end up in logs).
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest.get(..authority_end).and_then(|a| a.rfind('@')) {
+        Some(at) => format!("{scheme}://***@{}", rest.get(at + 1..).unwrap_or_default()),
+        None => url.to_owned(),
+    }
+}
+
 /// How to open a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StoreOptions {
@@ -131,9 +140,11 @@ pub struct StoreOptions {
     /// new log. `Some`: that algorithm for a new log; opening an existing log written with
     /// another algorithm is refused ([`StoreError::AlgorithmMismatch`]).
     pub algorithm: Option<HashAlgorithm>,
-    /// Open only a database that exists: a SQLite file is opened with `mode=rw` and never
-    /// created. For tools that inspect a database (`baomi audit verify`): a mistyped path must
-    /// be an error, not a fresh empty log that "verifies".
+    /// Open only a database that exists and is already a Baomi database: a SQLite file is
+    /// opened with `mode=rw` and never created, no migration is run, and a database without an
+    /// audit log is refused ([`StoreError::NotABaomiDatabase`]). For tools that inspect a
+    /// database (`baomi audit verify`): a mistyped path or URL must be an error, never a fresh
+    /// empty log that "verifies", and the inspected database must not be changed.
     pub existing: bool,
 }
 
@@ -163,9 +174,18 @@ impl Store {
             url
         };
         let writer = pool_options(backend, 1).connect(&url).await?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&writer).await?,
+        if options.existing {
+            sqlx::query("SELECT seq FROM audit_log LIMIT 1")
+                .fetch_optional(&writer)
+                .await
+                .map_err(|e| StoreError::NotABaomiDatabase {
+                    reason: e.to_string(),
+                })?;
+        } else {
+            match backend {
+                Backend::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,
+                Backend::Postgres => POSTGRES_MIGRATIONS.run(&writer).await?,
+            }
         }
         let readers = pool_options(backend, READ_POOL_SIZE).connect(&url).await?;
         let mut conn = writer.acquire().await?;

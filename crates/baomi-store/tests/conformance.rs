@@ -151,6 +151,7 @@ conformance!(
     backend_is_chosen_by_url,
     placeholders_bind_by_number,
     migrations_are_idempotent,
+    opening_an_existing_database_never_creates_or_migrates,
     units_and_departments_round_trip,
     unknown_superior_is_refused_and_writes_nothing,
     r13_1_rolled_back_change_leaves_no_audit_entry,
@@ -239,6 +240,27 @@ async fn migrations_are_idempotent(db: &TestDb) {
     assert_eq!(second.audit_head().await.seq, 0);
     second.close().await;
     third.close().await;
+}
+
+async fn opening_an_existing_database_never_creates_or_migrates(db: &TestDb) {
+    let existing = StoreOptions {
+        existing: true,
+        ..StoreOptions::default()
+    };
+    // Nothing there yet (no SQLite file; an empty PostgreSQL database): refused, and nothing
+    // is created or migrated by the attempt.
+    assert!(Store::open_with(&db.url, existing).await.is_err());
+    let mut raw = db.raw().await;
+    let tables = raw
+        .fetch_optional("SELECT seq FROM audit_log LIMIT 1")
+        .await;
+    assert!(tables.is_err(), "the refused open created the schema");
+    raw.close().await.unwrap();
+    // Once it is a Baomi database, it opens.
+    db.open().await.close().await;
+    let store = Store::open_with(&db.url, existing).await.unwrap();
+    assert_eq!(store.audit_head().await.seq, 0);
+    store.close().await;
 }
 
 async fn units_and_departments_round_trip(db: &TestDb) {
@@ -765,4 +787,16 @@ async fn r13_2_checkpoint_detects_truncation(db: &TestDb) {
         "{brk}"
     );
     store.close().await;
+}
+
+#[test]
+fn an_unsupported_url_is_reported_without_its_password() {
+    let err = Backend::from_url("mysql://auditor:s3cret@db.example/baomi").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        !text.contains("s3cret") && !text.contains("auditor"),
+        "{text}"
+    );
+    assert!(text.contains("db.example/baomi"), "{text}");
+    assert!(!baomi_core::Describe::describe(&err, baomi_core::Lang::Zh).contains("s3cret"));
 }

@@ -10,14 +10,15 @@
 //!   `baomi serve` does it periodically).
 
 use super::{out_line, print_json, CliError};
-use baomi_core::audit::{to_hex, Actor};
+use baomi_core::audit::{from_hex, to_hex, Actor, ChainBreak, Checkpoint, Digest};
 use baomi_core::{Describe, Lang};
 use baomi_store::checkpoint::{
-    load_verifying_key, public_path, verify_with_key, AuditReport, SigningKeyFile,
+    load_verifying_key, public_path, signature_is_valid, verify_with_key, AuditReport,
+    SigningKeyFile,
 };
 use baomi_store::{Store, StoreOptions};
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// `baomi audit …`
@@ -41,9 +42,61 @@ pub struct VerifyArgs {
     /// truncation of the log's tail cannot be detected.
     #[arg(long)]
     key: Option<PathBuf>,
+    /// A signed checkpoint kept OUTSIDE the database (the JSON `baomi audit checkpoint`
+    /// prints). Checkpoints stored in the database can be deleted together with the tail of the
+    /// log by someone who controls the database; one kept by the auditor cannot.
+    #[arg(long, requires = "key", value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// The result of checking the log against the auditor's own checkpoint file.
+#[derive(Debug)]
+struct ExternalCheck {
+    seq: u64,
+    signature_valid: bool,
+    chain_break: Option<ChainBreak>,
+}
+
+impl ExternalCheck {
+    fn intact(&self) -> bool {
+        self.signature_valid && self.chain_break.is_none()
+    }
+}
+
+/// Reads a checkpoint file as printed by `baomi audit checkpoint`.
+fn read_checkpoint_file(path: &Path, lang: Lang) -> Result<(Checkpoint, Vec<u8>), CliError> {
+    let bad = |what: String| {
+        CliError::new(format!(
+            "{} {}: {what}",
+            lang.pick("检查点文件无效", "invalid checkpoint file"),
+            path.display()
+        ))
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let field = |name: &str| {
+        v.get(name)
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| bad(format!("missing {name}")))
+    };
+    let checkpoint = Checkpoint {
+        algorithm: field("algorithm")?
+            .parse()
+            .map_err(|e: baomi_core::audit::AuditError| bad(e.to_string()))?,
+        seq: v
+            .get("seq")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| bad("missing seq".to_owned()))?,
+        head_hash: Digest::from_hex(field("head_hash")?).map_err(|e| bad(e.to_string()))?,
+        at: field("at")?
+            .parse()
+            .map_err(|e: jiff::Error| bad(e.to_string()))?,
+    };
+    let signature = from_hex(field("signature")?).map_err(|e| bad(e.to_string()))?;
+    Ok((checkpoint, signature))
 }
 
 /// Arguments of `baomi audit keygen`.
@@ -140,16 +193,59 @@ async fn verify(args: VerifyArgs, lang: Lang) -> Result<ExitCode, CliError> {
         Some(path) => Some(load_verifying_key(path).map_err(|e| CliError::new(e.describe(lang)))?),
         None => None,
     };
+    let external = match &args.checkpoint {
+        Some(path) => Some(read_checkpoint_file(path, lang)?),
+        None => None,
+    };
     let store = open(&args.db, lang).await?;
     let report = verify_with_key(&store, key.as_ref()).await;
+    let external = match (external, &key) {
+        (Some((checkpoint, signature)), Some(key)) => {
+            let seq = checkpoint.seq;
+            if signature_is_valid(key, &checkpoint, &signature) {
+                store
+                    .verify_audit_against(Some(checkpoint))
+                    .await
+                    .map(|result| {
+                        Some(ExternalCheck {
+                            seq,
+                            signature_valid: true,
+                            chain_break: result.err(),
+                        })
+                    })
+            } else {
+                Ok(Some(ExternalCheck {
+                    seq,
+                    signature_valid: false,
+                    chain_break: None,
+                }))
+            }
+        }
+        _ => Ok(None),
+    };
     store.close().await;
     let report = report.map_err(|e| CliError::new(e.describe(lang)))?;
+    let external = external.map_err(|e| CliError::new(e.describe(lang)))?;
+    let intact = report.intact() && external.as_ref().is_none_or(ExternalCheck::intact);
     if args.json {
-        print_json(&report_json(&report))?;
+        let mut json = report_json(&report);
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("intact".into(), serde_json::json!(intact));
+            obj.insert(
+                "external_checkpoint".into(),
+                external_json(external.as_ref()),
+            );
+            if report.first_break().is_none() {
+                if let Some(b) = external.as_ref().and_then(|x| x.chain_break.as_ref()) {
+                    obj.insert("first_break".into(), break_json(b));
+                }
+            }
+        }
+        print_json(&json)?;
     } else {
-        print_text(&report, lang)?;
+        print_text(&report, external.as_ref(), intact, lang)?;
     }
-    Ok(if report.intact() {
+    Ok(if intact {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -164,14 +260,7 @@ fn report_json(report: &AuditReport) -> serde_json::Value {
             "signature": c.signature.code(),
         })
     });
-    let first_break = report.first_break().map(|b| {
-        serde_json::json!({
-            "seq": b.seq,
-            "kind": break_code(&b.kind),
-            "message_zh": b.describe(Lang::Zh),
-            "message_en": b.describe(Lang::En),
-        })
-    });
+    let first_break = report.first_break().map(break_json);
     serde_json::json!({
         "intact": report.intact(),
         "entries": report.entries,
@@ -186,6 +275,28 @@ fn report_json(report: &AuditReport) -> serde_json::Value {
     })
 }
 
+/// A chain break as JSON.
+fn break_json(b: &ChainBreak) -> serde_json::Value {
+    serde_json::json!({
+        "seq": b.seq,
+        "kind": break_code(&b.kind),
+        "message_zh": b.describe(Lang::Zh),
+        "message_en": b.describe(Lang::En),
+    })
+}
+
+/// The `external_checkpoint` member of the `--json` object (null without `--checkpoint`).
+fn external_json(external: Option<&ExternalCheck>) -> serde_json::Value {
+    match external {
+        None => serde_json::Value::Null,
+        Some(x) => serde_json::json!({
+            "seq": x.seq,
+            "signature": if x.signature_valid { "valid" } else { "invalid" },
+            "intact": x.intact(),
+        }),
+    }
+}
+
 /// The stable snake_case code of a break kind (its serde tag).
 fn break_code(kind: &baomi_core::audit::BreakKind) -> String {
     serde_json::to_value(kind)
@@ -194,7 +305,12 @@ fn break_code(kind: &baomi_core::audit::BreakKind) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn print_text(report: &AuditReport, lang: Lang) -> Result<(), CliError> {
+fn print_text(
+    report: &AuditReport,
+    external: Option<&ExternalCheck>,
+    intact: bool,
+    lang: Lang,
+) -> Result<(), CliError> {
     out_line(lang.pick(
         &format!("审计日志共 {} 条", report.entries),
         &format!("audit log: {} entries", report.entries),
@@ -223,7 +339,36 @@ fn print_text(report: &AuditReport, lang: Lang) -> Result<(), CliError> {
         ))?;
         out_line(brk.describe(lang))?;
     }
-    if !report.truncation_checked() {
+    if let Some(x) = external {
+        out_line(lang.pick(
+            &format!(
+                "审计员保存的检查点：第 {} 条，签名{}",
+                x.seq,
+                if x.signature_valid {
+                    "有效"
+                } else {
+                    "无效"
+                }
+            ),
+            &format!(
+                "auditor's checkpoint: entry {}, signature {}",
+                x.seq,
+                if x.signature_valid {
+                    "valid"
+                } else {
+                    "INVALID"
+                }
+            ),
+        ))?;
+        if let (None, Some(brk)) = (report.first_break(), &x.chain_break) {
+            out_line(lang.pick(
+                &format!("首个被破坏的条目：第 {} 条", brk.seq),
+                &format!("first broken entry: {}", brk.seq),
+            ))?;
+            out_line(brk.describe(lang))?;
+        }
+    }
+    if !report.truncation_checked() && external.is_none() {
         let why = if report.key_given {
             lang.pick(
                 "注意：没有可用公钥验证的签名检查点，无法发现末尾条目被删除",
@@ -237,7 +382,7 @@ fn print_text(report: &AuditReport, lang: Lang) -> Result<(), CliError> {
         };
         eprintln!("{why}");
     }
-    out_line(if report.intact() {
+    out_line(if intact {
         lang.pick("完好", "intact")
     } else {
         lang.pick("已被破坏", "BROKEN")
