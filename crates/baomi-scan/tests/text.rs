@@ -222,13 +222,42 @@ fn r13_5_html_text_entities_and_inline_tags_are_read_at_source_lines() {
         }
     );
     // The mark written as 机 in <b>, &#23494; and &starf; is found on line 6 of the page; the
-    // alt text on line 8 where the attribute stands; script, style and comment are not read.
+    // alt text on line 8 where the attribute stands; script, style and comment are not body
+    // text: they are reported in their own parts, at their source lines (R8).
     assert_eq!(
-        places(&report),
+        body_places(&report),
         vec![(6, 3, "机密★10年"), (8, 1, "某某工程")],
         "{:?}",
         report.findings
     );
+    let hidden: Vec<(String, u64, &str)> = report
+        .findings
+        .iter()
+        .filter_map(|f| match &f.part {
+            Part::Other { name } => Some((name.clone(), f.line, f.matched.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        hidden,
+        vec![
+            ("comment".to_owned(), 9, "绝密★20年"),
+            ("script".to_owned(), 3, "绝密★30年"),
+            ("style".to_owned(), 4, "秘密★"),
+        ],
+        "{:?}",
+        report.findings
+    );
+}
+
+/// Like [`places`], for the findings in the body only.
+fn body_places(report: &FileReport) -> Vec<(u64, u64, &str)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.part == Part::Body)
+        .map(|f| (f.line, f.column, f.matched.as_str()))
+        .collect()
 }
 
 #[test]
@@ -240,7 +269,7 @@ fn html_without_extension_is_recognised() {
             format: baomi_scan::extract::Format::Html
         }
     );
-    assert_eq!(report.findings.len(), 2);
+    assert_eq!(body_places(&report).len(), 2);
 }
 
 #[test]
@@ -249,7 +278,7 @@ fn r13_5_xml_character_data_and_references_at_source_lines() {
 <p>密级：机密&#x2605;10年</p><![CDATA[某某工程]]>\n  <!-- 绝密★30年 -->\n</doc>\n";
     let report = scan("report.xml", xml.as_bytes());
     assert_eq!(
-        places(&report),
+        body_places(&report),
         vec![(4, 6, "机密★10年"), (4, 13, "某某工程")],
         "{:?}",
         report.findings

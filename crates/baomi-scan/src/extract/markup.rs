@@ -17,6 +17,16 @@
 //! declares are NOT expanded and external entities are never fetched, so there are no entity
 //! bombs and no network or file access. Both readers are linear in the input and check the
 //! file's time budget as they go.
+//!
+//! What a reader does not see can still hold a mark (DOMAIN R8: everything published with a
+//! page is checked): HTML comments, `<script>` and `<style>` text and every other attribute
+//! value (`value`, `data-*`, `content`…), XML attributes, comments and processing instructions.
+//! These are emitted ADDITIONALLY, one segment per kind, as [`Part::Other`] named `comment`,
+//! `script`, `style`, `attribute` or `processing-instruction`. Each such segment is "sparse": it
+//! holds only the fragments of its kind, each placed after as many line breaks as precede it in
+//! the source, so a finding's line is the source line. All extra segments together never exceed
+//! the file's size; past that (only a file made mostly of line breaks gets there) fragments are
+//! still scanned but no longer padded to their line.
 
 use super::text;
 use super::{ExtractCtx, ExtractError, Format, Part};
@@ -37,8 +47,10 @@ pub fn extract_html(bytes: &[u8], ctx: &mut ExtractCtx<'_>) -> Result<(), Extrac
             "binary content, not text",
         ));
     };
-    let out = html_to_text(&src, ctx)?;
-    ctx.emit(Part::Body, &out)
+    let mut extras = Extras::new(&["comment", "script", "style", "attribute"]);
+    let out = html_scan(&src, ctx, &mut extras)?;
+    ctx.emit(Part::Body, &out)?;
+    extras.emit(ctx)
 }
 
 /// XML: character data. A file that stops being well-formed part-way still has the text before
@@ -51,9 +63,130 @@ pub fn extract_xml(bytes: &[u8], ctx: &mut ExtractCtx<'_>) -> Result<(), Extract
         ));
     };
     let mut out = String::with_capacity(src.len() / 2);
-    let result = xml_to_text(&src, &mut out, ctx);
+    let mut extras = Extras::new(&["comment", "attribute", "processing-instruction"]);
+    let result = xml_scan(&src, &mut out, ctx, &mut extras);
     ctx.emit(Part::Body, &out)?;
+    extras.emit(ctx)?;
     result
+}
+
+/// Kinds of hidden text in HTML, as indexes into [`Extras`].
+const H_COMMENT: usize = 0;
+const H_SCRIPT: usize = 1;
+const H_STYLE: usize = 2;
+const H_ATTRIBUTE: usize = 3;
+/// Kinds of hidden text in XML, as indexes into [`Extras`].
+const X_COMMENT: usize = 0;
+const X_ATTRIBUTE: usize = 1;
+const X_PI: usize = 2;
+
+/// The hidden text of a markup file (comments, scripts, attribute values…), one sparse buffer
+/// per kind whose line breaks put each fragment on its source line (see the module
+/// documentation). Fragments must be added in source order.
+struct Extras {
+    names: &'static [&'static str],
+    bufs: Vec<String>,
+    /// Line breaks in each buffer.
+    lines: Vec<usize>,
+    /// Source position up to which `line` counts line breaks.
+    pos: usize,
+    line: usize,
+    /// Source bytes of the fragments added so far (decoding never makes them longer).
+    fragments: usize,
+    /// Line breaks and spaces added around the fragments. Kept within the source bytes before
+    /// the current fragment that belong to no fragment, so that all buffers together never
+    /// hold more than the source's size.
+    overhead: usize,
+    /// Disabled: [`html_to_text`] callers want the body text only.
+    off: bool,
+}
+
+impl Extras {
+    fn new(names: &'static [&'static str]) -> Self {
+        Extras {
+            names,
+            bufs: names.iter().map(|_| String::new()).collect(),
+            lines: names.iter().map(|_| 0).collect(),
+            pos: 0,
+            line: 0,
+            fragments: 0,
+            overhead: 0,
+            off: false,
+        }
+    }
+
+    fn disabled() -> Self {
+        Extras {
+            names: &[],
+            bufs: Vec::new(),
+            lines: Vec::new(),
+            pos: 0,
+            line: 0,
+            fragments: 0,
+            overhead: 0,
+            off: true,
+        }
+    }
+
+    /// Adds `src[from..to]` (entities decoded when `decode`) to the buffer of `kind`.
+    fn add(&mut self, kind: usize, src: &str, from: usize, to: usize, decode: bool) {
+        if self.off {
+            return;
+        }
+        let Some(fragment) = src.get(from..to) else {
+            return;
+        };
+        if fragment.trim().is_empty() {
+            return;
+        }
+        // The source line where the fragment starts (0-based), counted incrementally.
+        if from > self.pos {
+            self.line += src
+                .as_bytes()
+                .get(self.pos..from)
+                .map_or(0, |s| memchr::memchr_iter(b'\n', s).count());
+            self.pos = from;
+        }
+        let (Some(buf), Some(lines)) = (self.bufs.get_mut(kind), self.lines.get_mut(kind)) else {
+            return;
+        };
+        let mut pad = self.line.saturating_sub(*lines);
+        // Every fragment follows at least one byte of markup (`<!--`, `="`, `>`), so a single
+        // separating space always fits; line breaks only while the budget lasts.
+        let spare = from.saturating_sub(self.fragments);
+        if self.overhead + pad + 1 > spare {
+            pad = 0;
+        }
+        for _ in 0..pad {
+            buf.push('\n');
+        }
+        self.overhead += pad;
+        if !buf.is_empty() && !buf.ends_with('\n') {
+            buf.push(' ');
+            self.overhead += 1;
+        }
+        if decode {
+            decode_entities(fragment, buf);
+        } else {
+            buf.push_str(fragment);
+        }
+        // Decoding never makes a fragment longer (`&lt;` is 4 bytes for 1, `&#65536;` 8 for 4).
+        self.fragments += fragment.len();
+        *lines += pad + memchr::memchr_iter(b'\n', fragment.as_bytes()).count();
+    }
+
+    /// Emits each non-empty buffer as `Part::Other` named after its kind.
+    fn emit(self, ctx: &mut ExtractCtx<'_>) -> Result<(), ExtractError> {
+        for (name, buf) in self.names.iter().zip(&self.bufs) {
+            ctx.emit(
+                Part::Other {
+                    name: (*name).to_owned(),
+                },
+                buf,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether text without an extension looks like HTML: a doctype or an `<html>`, `<head>` or
@@ -75,6 +208,15 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
 /// The text of an HTML document, with the document's line breaks kept (see the module
 /// documentation). Other extractors (HTML mail bodies, HTML inside archives) use it too.
 pub fn html_to_text(src: &str, ctx: &mut ExtractCtx<'_>) -> Result<String, ExtractError> {
+    html_scan(src, ctx, &mut Extras::disabled())
+}
+
+/// [`html_to_text`], also collecting the hidden text into `extras`.
+fn html_scan(
+    src: &str,
+    ctx: &mut ExtractCtx<'_>,
+    extras: &mut Extras,
+) -> Result<String, ExtractError> {
     let b = src.as_bytes();
     let mut out = String::with_capacity(src.len() / 2);
     let mut i = 0usize;
@@ -94,17 +236,19 @@ pub fn html_to_text(src: &str, ctx: &mut ExtractCtx<'_>) -> Result<String, Extra
             i = push_entity(src, j, &mut out);
             continue;
         }
-        i = html_markup(src, j, &mut out);
+        i = html_markup(src, j, &mut out, extras);
     }
     Ok(out)
 }
 
 /// Handles the markup that starts with `<` at `j`; returns where text resumes.
-fn html_markup(src: &str, j: usize, out: &mut String) -> usize {
+fn html_markup(src: &str, j: usize, out: &mut String, extras: &mut Extras) -> usize {
     let b = src.as_bytes();
     let rest = tail(b, j);
     if rest.starts_with(b"<!--") {
-        let end = find(b, j + 4, b"-->").map_or(b.len(), |e| e + 3);
+        let content_end = find(b, j + 4, b"-->").unwrap_or(b.len());
+        let end = (content_end + 3).min(b.len());
+        extras.add(H_COMMENT, src, j + 4, content_end, false);
         push_newlines(src, j, end, out);
         return end;
     }
@@ -144,10 +288,12 @@ fn html_markup(src: &str, j: usize, out: &mut String) -> usize {
         push_newlines(src, j, end, out);
         return end;
     }
-    let end = start_tag_attributes(src, name_end, &name, out);
+    let end = start_tag_attributes(src, name_end, &name, out, extras);
     if name == "script" || name == "style" {
         // Raw text up to the matching end tag; the end tag itself is read as markup next.
         let close = find_end_tag(b, end, name.as_bytes()).unwrap_or(b.len());
+        let kind = if name == "script" { H_SCRIPT } else { H_STYLE };
+        extras.add(kind, src, end, close, false);
         push_newlines(src, end, close, out);
         return close;
     }
@@ -161,8 +307,48 @@ struct Attr {
 }
 
 /// Reads the attributes of a start tag from `start` (just after the name) to its `>`; emits
-/// the readable ones and the tag's newlines; returns the index after the tag.
-fn start_tag_attributes(src: &str, start: usize, tag: &str, out: &mut String) -> usize {
+/// the readable ones and the tag's newlines, gives the others to `extras`; returns the index
+/// after the tag.
+fn start_tag_attributes(
+    src: &str,
+    start: usize,
+    tag: &str,
+    out: &mut String,
+    extras: &mut Extras,
+) -> usize {
+    let (attrs, end) = parse_attributes(src, start);
+    let meta_named = tag == "meta" && attrs.iter().any(|a| a.name == "name");
+    let mut cursor = start;
+    for attr in &attrs {
+        let Some((vs, ve)) = attr.value else { continue };
+        let readable = matches!(
+            attr.name.as_str(),
+            "alt" | "title" | "placeholder" | "aria-label" | "label"
+        ) || (meta_named && attr.name == "content");
+        if !readable {
+            // Hidden text: only values with letters (not numbers, sizes, colours like #fff).
+            let value = src.as_bytes().get(vs..ve).unwrap_or_default();
+            if value
+                .iter()
+                .any(|c| !c.is_ascii() || c.is_ascii_alphabetic())
+            {
+                extras.add(H_ATTRIBUTE, src, vs, ve, true);
+            }
+            continue;
+        }
+        push_newlines(src, cursor, vs, out);
+        separate(out);
+        decode_entities(src.get(vs..ve).unwrap_or_default(), out);
+        out.push(' ');
+        cursor = ve;
+    }
+    push_newlines(src, cursor, end, out);
+    end
+}
+
+/// The attributes of a tag from `start` (just after its name) to its `>`, and the index after
+/// the tag. Tolerant: unquoted values, missing values, a missing `>` (the end of the text).
+fn parse_attributes(src: &str, start: usize) -> (Vec<Attr>, usize) {
     let b = src.as_bytes();
     let mut attrs: Vec<Attr> = Vec::new();
     let mut k = start;
@@ -222,25 +408,7 @@ fn start_tag_attributes(src: &str, start: usize, tag: &str, out: &mut String) ->
         }
         attrs.push(Attr { name, value });
     };
-    let meta_named = tag == "meta" && attrs.iter().any(|a| a.name == "name");
-    let mut cursor = start;
-    for attr in &attrs {
-        let Some((vs, ve)) = attr.value else { continue };
-        let readable = matches!(
-            attr.name.as_str(),
-            "alt" | "title" | "placeholder" | "aria-label" | "label"
-        ) || (meta_named && attr.name == "content");
-        if !readable {
-            continue;
-        }
-        push_newlines(src, cursor, vs, out);
-        separate(out);
-        decode_entities(src.get(vs..ve).unwrap_or_default(), out);
-        out.push(' ');
-        cursor = ve;
-    }
-    push_newlines(src, cursor, end, out);
-    end
+    (attrs, end)
 }
 
 /// Appends `text` with its entities decoded.
@@ -424,6 +592,17 @@ pub fn xml_to_text(
     out: &mut String,
     ctx: &mut ExtractCtx<'_>,
 ) -> Result<(), ExtractError> {
+    xml_scan(src, out, ctx, &mut Extras::disabled())
+}
+
+/// [`xml_to_text`], also collecting attribute values, comments and processing instructions
+/// into `extras`.
+fn xml_scan(
+    src: &str,
+    out: &mut String,
+    ctx: &mut ExtractCtx<'_>,
+    extras: &mut Extras,
+) -> Result<(), ExtractError> {
     let mut reader = Reader::from_str(src);
     let config = reader.config_mut();
     config.check_end_names = false;
@@ -468,6 +647,7 @@ pub fn xml_to_text(
                 }
                 separate(out);
                 push_newlines(src, pos, end, out);
+                xml_attributes(src, pos, extras);
             }
             Ok(Event::End(_)) => {
                 depth = depth.saturating_sub(1);
@@ -476,6 +656,17 @@ pub fn xml_to_text(
             }
             Ok(Event::Empty(_)) => {
                 separate(out);
+                push_newlines(src, pos, end, out);
+                xml_attributes(src, pos, extras);
+            }
+            Ok(Event::Comment(_)) => {
+                // `<!--` … `-->`; the content is taken from the source so that lines are exact.
+                extras.add(X_COMMENT, src, pos + 4, end.saturating_sub(3), false);
+                push_newlines(src, pos, end, out);
+            }
+            Ok(Event::PI(_)) => {
+                // `<?` … `?>`, the target included (`<?xml-stylesheet …?>` is text too).
+                extras.add(X_PI, src, pos + 2, end.saturating_sub(2), false);
                 push_newlines(src, pos, end, out);
             }
             Ok(Event::Eof) => return Ok(()),
@@ -488,6 +679,28 @@ pub fn xml_to_text(
             }
         }
         pos = end;
+    }
+}
+
+/// Gives the attribute values of the XML start tag whose `<` is at `lt` to `extras`, entities
+/// decoded. The tag is re-read from the source (it is well-formed: quick-xml accepted it) so that
+/// each value's line is known.
+fn xml_attributes(src: &str, lt: usize, extras: &mut Extras) {
+    if extras.off {
+        return;
+    }
+    let b = src.as_bytes();
+    let name_start = lt + 1;
+    let name_end = name_start
+        + tail(b, name_start)
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
+            .unwrap_or(b.len().saturating_sub(name_start));
+    let (attrs, _) = parse_attributes(src, name_end);
+    for attr in attrs {
+        if let Some((vs, ve)) = attr.value {
+            extras.add(X_ATTRIBUTE, src, vs, ve, true);
+        }
     }
 }
 
