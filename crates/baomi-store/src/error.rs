@@ -59,6 +59,22 @@ pub enum StoreError {
         /// Its id.
         id: i64,
     },
+    /// A number (carrier number, login, …) already used in its ledger.
+    #[error("{kind} number {number:?} is already in use")]
+    Duplicate {
+        /// The ledger or table.
+        kind: &'static str,
+        /// The number.
+        number: String,
+    },
+    /// The record changed since it was read (another writer got there first); nothing changed.
+    #[error("{kind} {id} was changed by someone else; reload and try again")]
+    Conflict {
+        /// The ledger.
+        kind: &'static str,
+        /// The record's id.
+        id: i64,
+    },
     /// Opening an existing database found no Baomi audit log in it (a wrong path or URL).
     #[error("not a Baomi database (no audit log): {reason}")]
     NotABaomiDatabase {
@@ -108,6 +124,12 @@ impl Describe for StoreError {
                     format!("第 {seq} 条处的检查点与审计日志不符")
                 }
                 StoreError::NotFound { kind, id } => format!("不存在编号为 {id} 的 {kind}"),
+                StoreError::Duplicate { kind, number } => {
+                    format!("{kind} 编号 {number:?} 已被使用")
+                }
+                StoreError::Conflict { kind, id } => {
+                    format!("{kind} {id} 已被他人修改，请重新载入后再试")
+                }
                 StoreError::NotABaomiDatabase { reason } => {
                     format!("不是 Baomi 数据库（没有审计日志）：{reason}")
                 }

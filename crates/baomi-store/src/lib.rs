@@ -42,10 +42,14 @@
 //! beside the writer). An in-memory SQLite database is not supported (readers would see another
 //! database).
 
+mod accounts;
 pub mod checkpoint;
 mod error;
+mod records;
 
+pub use accounts::{Account, Credential, CredentialKind};
 pub use error::StoreError;
+pub use records::{RecordFilter, RecordKind, RecordMeta, RecordOrder, StoredRecord};
 
 use baomi_core::audit::{
     Actor, AuditDraft, AuditEntry, ChainBreak, ChainHead, ChainVerifier, Checkpoint, Digest,
@@ -586,6 +590,25 @@ async fn q_audit_entries(
         .collect()
 }
 
+/// What the auditor searches the audit trail for ([`ReadTx::search_audit`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditSearch {
+    /// Entries by this person.
+    pub actor: Option<PersonId>,
+    /// Actions starting with this text (`carrier.` for every carrier action).
+    pub action_prefix: Option<String>,
+    /// About objects of this kind.
+    pub object_kind: Option<String>,
+    /// About the object with this id (with `object_kind`).
+    pub object_id: Option<String>,
+    /// With this outcome: `success`, `denied` or `failed`.
+    pub outcome: Option<&'static str>,
+    /// At or after.
+    pub from: Option<Timestamp>,
+    /// Before.
+    pub until: Option<Timestamp>,
+}
+
 /// A checkpoint as recorded in the database, with the service's signature if it had one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {
@@ -671,6 +694,99 @@ impl ReadTx {
     /// The checkpoint with the highest `seq` recorded in the database, with its signature.
     pub async fn latest_checkpoint(&mut self) -> Result<Option<StoredCheckpoint>, StoreError> {
         q_latest_checkpoint(&mut self.tx).await
+    }
+
+    /// The audit entries about one object (a record's history), oldest first, at most `limit`.
+    pub async fn audit_entries_about(
+        &mut self,
+        object: &ObjectRef,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE object_kind = $1 AND object_id = $2 \
+             ORDER BY seq LIMIT $3"
+        ))
+        .bind(object.kind.clone())
+        .bind(object.id.clone())
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| decode_audit(row).map(|(entry, _)| entry))
+            .collect()
+    }
+
+    /// The auditor's search (R13.2): newest first, at most `limit`, entries with `seq` below
+    /// `before` (for paging), narrowed by every filter given.
+    pub async fn search_audit(
+        &mut self,
+        search: &AuditSearch,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq < $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if search.actor.is_some() {
+            sql.push_str(&format!(" AND actor_id = ${}", next()));
+        }
+        if search.action_prefix.is_some() {
+            sql.push_str(&format!(" AND action LIKE ${} ESCAPE '\\'", next()));
+        }
+        if search.object_kind.is_some() {
+            sql.push_str(&format!(" AND object_kind = ${}", next()));
+        }
+        if search.object_id.is_some() {
+            sql.push_str(&format!(" AND object_id = ${}", next()));
+        }
+        if search.outcome.is_some() {
+            sql.push_str(&format!(" AND outcome = ${}", next()));
+        }
+        if search.from.is_some() {
+            sql.push_str(&format!(" AND at_seconds >= ${}", next()));
+        }
+        if search.until.is_some() {
+            sql.push_str(&format!(" AND at_seconds < ${}", next()));
+        }
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", next()));
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let mut query = sqlx::query(&sql).bind(before);
+        if let Some(actor) = search.actor {
+            query = query.bind(actor.0);
+        }
+        if let Some(prefix) = &search.action_prefix {
+            let mut pattern: String = prefix
+                .chars()
+                .flat_map(|c| {
+                    let escape = matches!(c, '%' | '_' | '\\');
+                    escape.then_some('\\').into_iter().chain(std::iter::once(c))
+                })
+                .collect();
+            pattern.push('%');
+            query = query.bind(pattern);
+        }
+        if let Some(kind) = &search.object_kind {
+            query = query.bind(kind.clone());
+        }
+        if let Some(id) = &search.object_id {
+            query = query.bind(id.clone());
+        }
+        if let Some(outcome) = search.outcome {
+            query = query.bind(outcome);
+        }
+        if let Some(from) = search.from {
+            query = query.bind(from.as_second());
+        }
+        if let Some(until) = search.until {
+            query = query.bind(until.as_second());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|row| decode_audit(row).map(|(entry, _)| entry))
+            .collect()
     }
 
     /// Ends the snapshot.

@@ -1,0 +1,190 @@
+//! The service's configuration: a TOML file for `baomi serve` (R13.1: the system's level fixes
+//! its password policy and who may administer it).
+//!
+//! ```toml
+//! system_level = "secret"        # unclassified | internal | secret | confidential | top_secret
+//! hash = "sha256"                # or "sm3" (the audit chain's algorithm, R13.2)
+//! signing_key = "/etc/baomi/checkpoint.key"   # Ed25519 key for checkpoints, outside the DB
+//! checkpoint_dir = "/var/lib/baomi/checkpoints" # where signed checkpoints are written
+//! checkpoint_interval_seconds = 300
+//! session_idle_minutes = 30
+//! session_absolute_hours = 12
+//! lockout_failures = 5
+//! lockout_minutes = 15
+//! timed_rules_interval_seconds = 60
+//! secure_cookies = false         # true when served behind TLS
+//! ```
+
+use baomi_core::audit::HashAlgorithm;
+use baomi_core::marks::Level;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The service's settings. Every field has a default, so an empty file is a valid config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The level of the system itself (R13.1, R5.1): fixes the password policy (R4.2) and
+    /// whether a second factor is required.
+    pub system_level: Level,
+    /// The audit chain's algorithm for a new database (R13.2).
+    pub hash: HashAlgorithm,
+    /// The Ed25519 key signing checkpoints, kept outside the database. `None`: checkpoints
+    /// are recorded unsigned (the demo; `baomi serve` warns).
+    pub signing_key: Option<PathBuf>,
+    /// Where each signed checkpoint is also written as a file (outside the database).
+    pub checkpoint_dir: Option<PathBuf>,
+    /// How often a checkpoint is written when the log has grown.
+    pub checkpoint_interval: Duration,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute: Duration,
+    /// Consecutive failed logins that lock an account.
+    pub lockout_failures: u32,
+    /// How long the lock lasts (it doubles with each further failure, up to a day).
+    pub lockout: Duration,
+    /// How often the time-driven rules run (R1.9 declassification, R13.4 reminders).
+    pub timed_rules_interval: Duration,
+    /// Mark cookies `Secure` (served over TLS).
+    pub secure_cookies: bool,
+    /// Bearer tokens last this long.
+    pub bearer_lifetime: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            system_level: Level::Secret,
+            hash: HashAlgorithm::Sha256,
+            signing_key: None,
+            checkpoint_dir: None,
+            checkpoint_interval: Duration::from_secs(300),
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+            lockout_failures: 5,
+            lockout: Duration::from_secs(15 * 60),
+            timed_rules_interval: Duration::from_secs(60),
+            secure_cookies: false,
+            bearer_lifetime: Duration::from_secs(90 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    system_level: Option<String>,
+    hash: Option<String>,
+    signing_key: Option<PathBuf>,
+    checkpoint_dir: Option<PathBuf>,
+    checkpoint_interval_seconds: Option<u64>,
+    session_idle_minutes: Option<u64>,
+    session_absolute_hours: Option<u64>,
+    lockout_failures: Option<u32>,
+    lockout_minutes: Option<u64>,
+    timed_rules_interval_seconds: Option<u64>,
+    secure_cookies: Option<bool>,
+    bearer_lifetime_days: Option<u64>,
+}
+
+/// Why a configuration file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not valid TOML, or an unknown key.
+    #[error("configuration: {0}")]
+    Syntax(String),
+    /// A value out of its range.
+    #[error("configuration: {key}: {problem}")]
+    Value {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+fn positive(key: &'static str, value: Option<u64>, unit: u64) -> Result<Option<Duration>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(0) => Err(ConfigError::Value {
+            key,
+            problem: "must be at least 1".to_owned(),
+        }),
+        Some(v) => v
+            .checked_mul(unit)
+            .map(|s| Some(Duration::from_secs(s)))
+            .ok_or_else(|| ConfigError::Value {
+                key,
+                problem: "too large".to_owned(),
+            }),
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration; missing keys keep their defaults, unknown keys are refused
+    /// (a misspelt `lockout_failures` must not silently leave the default in force).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let mut config = Config::default();
+        if let Some(level) = file.system_level {
+            config.system_level = Level::from_code(&level).ok_or_else(|| ConfigError::Value {
+                key: "system_level",
+                problem: format!(
+                    "{level:?} is not one of unclassified, internal, secret, confidential, top_secret"
+                ),
+            })?;
+        }
+        if let Some(hash) = file.hash {
+            config.hash = hash.parse().map_err(|_| ConfigError::Value {
+                key: "hash",
+                problem: format!("{hash:?} is not sha256 or sm3"),
+            })?;
+        }
+        config.signing_key = file.signing_key;
+        config.checkpoint_dir = file.checkpoint_dir;
+        if let Some(d) = positive("checkpoint_interval_seconds", file.checkpoint_interval_seconds, 1)? {
+            config.checkpoint_interval = d;
+        }
+        if let Some(d) = positive("session_idle_minutes", file.session_idle_minutes, 60)? {
+            config.session_idle = d;
+        }
+        if let Some(d) = positive("session_absolute_hours", file.session_absolute_hours, 3600)? {
+            config.session_absolute = d;
+        }
+        if let Some(n) = file.lockout_failures {
+            if n == 0 {
+                return Err(ConfigError::Value {
+                    key: "lockout_failures",
+                    problem: "must be at least 1".to_owned(),
+                });
+            }
+            config.lockout_failures = n;
+        }
+        if let Some(d) = positive("lockout_minutes", file.lockout_minutes, 60)? {
+            config.lockout = d;
+        }
+        if let Some(d) = positive("timed_rules_interval_seconds", file.timed_rules_interval_seconds, 1)? {
+            config.timed_rules_interval = d;
+        }
+        if let Some(s) = file.secure_cookies {
+            config.secure_cookies = s;
+        }
+        if let Some(d) = positive("bearer_lifetime_days", file.bearer_lifetime_days, 86_400)? {
+            config.bearer_lifetime = d;
+        }
+        if config.session_idle > config.session_absolute {
+            return Err(ConfigError::Value {
+                key: "session_idle_minutes",
+                problem: "longer than session_absolute_hours".to_owned(),
+            });
+        }
+        Ok(config)
+    }
+
+    /// Whether logins need a second factor (TOTP): R4.2 makes a password alone too weak from
+    /// Confidential up; practice requires it for the three administrators always (R5.3).
+    pub fn second_factor_required(&self) -> bool {
+        self.system_level >= Level::Confidential
+    }
+}
