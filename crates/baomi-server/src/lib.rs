@@ -10,7 +10,9 @@ pub mod api;
 pub mod approvals;
 pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod error;
+pub mod export;
 pub mod ledger;
 pub mod people;
 pub mod state;
@@ -19,3 +21,38 @@ pub mod totp;
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, Clock};
+
+use axum::http::header::{self, HeaderValue};
+use axum::response::Response;
+use axum::Router;
+use std::future::Future;
+
+/// Headers every answer carries: no sniffing, no framing, no referrer, no caching of
+/// classified answers by the browser or a proxy.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The whole service as a router (API and, later, the web UI).
+pub fn app(state: AppState) -> Router {
+    api::router(state).layer(axum::middleware::map_response(security_headers))
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves. The time-driven rules (R1.9, R13.4)
+/// and the periodic signed checkpoints (R13.2) run beside it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
