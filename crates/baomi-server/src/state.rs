@@ -122,18 +122,23 @@ async fn commit_batch(store: &Store, batch: &mut Vec<Pending>) {
             return;
         }
     };
-    // A draft the chain refuses (too long a field) fails alone; the others still commit.
-    let mut results: Vec<(oneshot::Sender<Result<AuditEntry, String>>, Result<AuditEntry, String>)> =
-        Vec::with_capacity(batch.len());
-    for (draft, reply) in batch.drain(..) {
-        let result = tx.append_audit(draft).await;
-        // A database error leaves the transaction unusable; a draft the chain refuses does not.
-        let fatal = matches!(result, Err(baomi_store::StoreError::Database(_)));
-        results.push((reply, result.map_err(|e| e.to_string())));
-        if fatal {
-            break;
-        }
-    }
+    // One multi-row INSERT for the whole batch; a draft the chain refuses (too long a field)
+    // fails alone and the others still commit.
+    let (drafts, replies): (Vec<AuditDraft>, Vec<_>) = batch.drain(..).unzip();
+    let results: Vec<(oneshot::Sender<Result<AuditEntry, String>>, Result<AuditEntry, String>)> =
+        match tx.append_audit_batch(drafts).await {
+            Ok(results) => replies
+                .into_iter()
+                .zip(results.into_iter().map(|r| r.map_err(|e| e.to_string())))
+                .collect(),
+            Err(e) => {
+                let e = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
     let committed = tx.commit().await.map_err(|e| e.to_string());
     for (reply, result) in results {
         let outcome = match (&committed, result) {

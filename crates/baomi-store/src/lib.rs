@@ -240,6 +240,17 @@ impl Store {
         Ok(ReadTx { tx })
     }
 
+    /// One record, read with a single statement on the reader pool (no explicit transaction:
+    /// one statement is its own snapshot). The hot path of authorised reads.
+    pub async fn get_record(
+        &self,
+        kind: RecordKind,
+        id: i64,
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        let mut conn = self.readers.acquire().await?;
+        records::q_get_record(&mut conn, kind, id).await
+    }
+
     /// Starts a write transaction. Waits while another [`WriteTx`] is open (writers are
     /// serialised; the lock is held until the transaction is committed or dropped).
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
@@ -487,6 +498,66 @@ fn decode_audit(row: &AnyRow) -> Result<(AuditEntry, HashAlgorithm), StoreError>
         hash: digest("hash")?,
     };
     Ok((entry, algorithm))
+}
+
+/// Rows per multi-row audit `INSERT` (14 parameters each; well under both databases' limits).
+const AUDIT_BATCH_ROWS: usize = 256;
+
+async fn insert_audit_rows(
+    conn: &mut AnyConnection,
+    entries: &[AuditEntry],
+    algorithm: HashAlgorithm,
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut sql = format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ");
+    for i in 0..entries.len() {
+        let b = i * 14;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        let marks: Vec<String> = (1..=14).map(|k| format!("${}", b + k)).collect();
+        sql.push_str(&marks.join(", "));
+        sql.push(')');
+    }
+    let mut query = sqlx::query(&sql);
+    for entry in entries {
+        let seq = i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt {
+            table: "audit_log",
+            key: entry.seq.to_string(),
+            problem: "seq beyond the database's range".to_owned(),
+        })?;
+        let (seconds, nanos) = split_time(entry.at)?;
+        let (actor_kind, actor_id) = match entry.actor {
+            Actor::Person(id) => ("person", Some(id.0)),
+            Actor::System => ("system", None),
+            Actor::Unauthenticated => ("unauthenticated", None),
+        };
+        let (outcome, outcome_detail) = match &entry.outcome {
+            Outcome::Success => ("success", None),
+            Outcome::Denied { reason } => ("denied", Some(reason.clone())),
+            Outcome::Failed { error } => ("failed", Some(error.clone())),
+        };
+        query = query
+            .bind(seq)
+            .bind(seconds)
+            .bind(nanos)
+            .bind(actor_kind)
+            .bind(actor_id)
+            .bind(entry.action.clone())
+            .bind(entry.object.as_ref().map(|o| o.kind.clone()))
+            .bind(entry.object.as_ref().map(|o| o.id.clone()))
+            .bind(outcome)
+            .bind(outcome_detail)
+            .bind(entry.detail.clone())
+            .bind(entry.prev_hash.to_hex())
+            .bind(entry.hash.to_hex())
+            .bind(algorithm.name());
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 async fn insert_audit(
@@ -783,7 +854,10 @@ impl ReadTx {
         if let Some(until) = search.until {
             query = query.bind(until.as_second());
         }
-        let rows = query.bind(i64::from(limit)).fetch_all(&mut *self.tx).await?;
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await?;
         rows.iter()
             .map(|row| decode_audit(row).map(|(entry, _)| entry))
             .collect()
@@ -816,6 +890,33 @@ impl WriteTx {
         insert_audit(&mut self.tx, &entry, next.algorithm).await?;
         self.pending = next;
         Ok(entry)
+    }
+
+    /// R13.2: appends many drafts in one multi-row `INSERT` (the service's group commit of
+    /// audited reads). Each draft gets its own result: a draft the chain refuses appends
+    /// nothing and the others still chain on. On a database error nothing of the batch is
+    /// appended and the transaction must not be committed.
+    pub async fn append_audit_batch(
+        &mut self,
+        drafts: Vec<AuditDraft>,
+    ) -> Result<Vec<Result<AuditEntry, StoreError>>, StoreError> {
+        let mut next = self.pending;
+        let mut results = Vec::with_capacity(drafts.len());
+        let mut entries = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            match next.append(draft) {
+                Ok(entry) => {
+                    entries.push(entry.clone());
+                    results.push(Ok(entry));
+                }
+                Err(e) => results.push(Err(StoreError::Audit(e))),
+            }
+        }
+        for chunk in entries.chunks(AUDIT_BATCH_ROWS) {
+            insert_audit_rows(&mut self.tx, chunk, next.algorithm).await?;
+        }
+        self.pending = next;
+        Ok(results)
     }
 
     /// The chain head including the entries appended in this transaction.

@@ -324,7 +324,10 @@ pub(crate) async fn q_list_records(
         ));
     }
     if filter.due_by.is_some() {
-        sql.push_str(&format!(" AND due_on IS NOT NULL AND due_on <= ${}", next()));
+        sql.push_str(&format!(
+            " AND due_on IS NOT NULL AND due_on <= ${}",
+            next()
+        ));
     }
     let direction = if descending { "DESC" } else { "ASC" };
     let column = order.column();

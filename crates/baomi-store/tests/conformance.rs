@@ -158,6 +158,8 @@ conformance!(
     r13_1_committed_change_keeps_its_audit_entry,
     r13_2_every_audit_field_round_trips,
     r13_2_refused_draft_appends_nothing,
+    r13_2_batch_append_chains_every_draft_and_skips_refused_ones,
+    ledger_records_round_trip_filter_and_refuse_stale_versions,
     r13_2_chain_verifies_after_many_writes,
     r13_2_data_and_chain_survive_reopen,
     r13_2_append_only_refuses_update_and_delete,
@@ -472,6 +474,157 @@ async fn r13_2_refused_draft_appends_nothing(db: &TestDb) {
     assert_eq!(next.seq, 2);
     w.commit().await.unwrap();
     assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 2);
+    store.close().await;
+}
+
+async fn r13_2_batch_append_chains_every_draft_and_skips_refused_ones(db: &TestDb) {
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    w.append_audit(AuditDraft::new(t(1, 0), Actor::System, "first"))
+        .await
+        .unwrap();
+    // 600 drafts: more than one multi-row INSERT; one refused in the middle.
+    let drafts: Vec<AuditDraft> = (0..600)
+        .map(|i| {
+            let action = if i == 300 {
+                "bad action!"
+            } else {
+                "matter.read"
+            };
+            AuditDraft::new(t(2 + i, 0), officer(), action).on(ObjectRef::new("matter", i))
+        })
+        .collect();
+    let results = w.append_audit_batch(drafts).await.unwrap();
+    assert_eq!(results.len(), 600);
+    assert!(matches!(results[300], Err(StoreError::Audit(_))));
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 599);
+    assert_eq!(results[599].as_ref().unwrap().seq, 600);
+    w.commit().await.unwrap();
+    assert_eq!(store.audit_head().await.seq, 600);
+    assert_eq!(store.verify_audit().await.unwrap().unwrap().count, 600);
+    store.close().await;
+}
+
+async fn ledger_records_round_trip_filter_and_refuse_stale_versions(db: &TestDb) {
+    use baomi_store::{RecordFilter, RecordKind, RecordMeta, RecordOrder};
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    let meta = |title: &str, status: &str, number: &str, level: u8| RecordMeta {
+        unit: Some(3),
+        level: Some(level),
+        status: status.to_owned(),
+        title: title.to_owned(),
+        number: Some(number.to_owned()),
+        holder: Some(2),
+        due_on: Some("2026-04-01".parse().unwrap()),
+    };
+    let id = w.next_record_id(RecordKind::Carrier).await.unwrap();
+    assert_eq!(id, 1);
+    w.insert_record(
+        RecordKind::Carrier,
+        1,
+        &meta("规划图 100%_a", "in_custody", "MJ-1", 3),
+        "{\"a\":1}",
+        t(10, 0),
+    )
+    .await
+    .unwrap();
+    w.insert_record(
+        RecordKind::Carrier,
+        2,
+        &meta("会议纪要", "lent", "MJ-2", 2),
+        "{\"a\":2}",
+        t(11, 0),
+    )
+    .await
+    .unwrap();
+    let dup = w
+        .insert_record(
+            RecordKind::Carrier,
+            3,
+            &meta("x", "lent", "MJ-2", 2),
+            "{}",
+            t(12, 0),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, StoreError::Duplicate { .. }));
+    // LIKE wildcards in the search text are literal.
+    let found = w
+        .list_records(
+            RecordKind::Carrier,
+            &RecordFilter {
+                text: Some("100%_".to_owned()),
+                ..RecordFilter::default()
+            },
+            RecordOrder::Id,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let none = w
+        .list_records(
+            RecordKind::Carrier,
+            &RecordFilter {
+                text: Some("%".to_owned()),
+                statuses: vec!["lent".to_owned()],
+                ..RecordFilter::default()
+            },
+            RecordOrder::Id,
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let by_level = w
+        .list_records(
+            RecordKind::Carrier,
+            &RecordFilter::default(),
+            RecordOrder::Level,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        by_level.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let v2 = w
+        .update_record(
+            RecordKind::Carrier,
+            2,
+            1,
+            &meta("会议纪要", "in_custody", "MJ-2", 2),
+            "{\"a\":3}",
+            t(13, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2, 2);
+    let stale = w
+        .update_record(
+            RecordKind::Carrier,
+            2,
+            1,
+            &meta("会议纪要", "lent", "MJ-2", 2),
+            "{}",
+            t(14, 0),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }));
+    w.commit().await.unwrap();
+    let got = store
+        .get_record(RecordKind::Carrier, 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.version, got.body.as_str(), got.meta.status.as_str()),
+        (2, "{\"a\":3}", "in_custody")
+    );
+    assert_eq!(got.meta.due_on, Some("2026-04-01".parse().unwrap()));
     store.close().await;
 }
 
