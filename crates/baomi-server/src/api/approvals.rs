@@ -1,0 +1,482 @@
+//! The approvals inbox over HTTP (R1.6, R3.4–R3.10, R4.4, R4.7).
+//!
+//! * `GET /api/v1/approvals?box=inbox|mine|decided` — `inbox`: pending requests routed to me
+//!   (I hold one of the approver roles the core said the action needs, in the request's unit;
+//!   for proposals: I am a classifier of the proposing unit or of a unit above it); `mine`: my
+//!   own requests; `decided`: requests I approved or refused. Never the requester's own
+//!   requests in their inbox.
+//! * `GET /api/v1/approvals/{id}` — the request with its approval chain, for the requester,
+//!   whoever may decide it, and whoever took part in it.
+//! * `POST /api/v1/approvals/{id}/approve` `{"role": "unit_head", "reason": "…"}` — carries the
+//!   action out through the core with the approver's approval. If the core refuses (a leader's
+//!   approval where R3.6 wants the unit head; approving one's own request, R1.6/R3.x), the
+//!   request stays pending, the attempt is written into its chain, and the refusal is answered
+//!   422 with its rule (and audited).
+//! * `POST /api/v1/approvals/{id}/refuse` `{"reason": "…"}` — a reason is required.
+//! * `POST /api/v1/approvals/{id}/withdraw` — the requester only.
+
+use crate::api::common::{audit_read, deny_role};
+use crate::approvals::{ApprovalRequest, ApprovalStatus, ApprovalStep, ApprovalSubject};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::ledger::{load, load_all, load_for_update, save, ListQuery, Loaded, Page};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use baomi_core::access::Role;
+use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
+use baomi_core::carriers::ApproverRole;
+use baomi_core::ids::UnitId;
+use baomi_core::RuleId;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The inbox's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/approvals", get(list))
+        .route("/api/v1/approvals/{id}", get(show))
+        .route("/api/v1/approvals/{id}/approve", post(approve))
+        .route("/api/v1/approvals/{id}/refuse", post(refuse))
+        .route("/api/v1/approvals/{id}/withdraw", post(withdraw))
+}
+
+fn object_ref(id: i64) -> ObjectRef {
+    ObjectRef::new("approval", id)
+}
+
+/// Every unit (the organisation is small; read once per request).
+async fn all_units(state: &AppState) -> ApiResult<Vec<baomi_store::Unit>> {
+    let mut tx = state.store.read().await?;
+    let units = tx.list_units().await?;
+    tx.finish().await?;
+    Ok(units)
+}
+
+/// The units above the request's unit that its proposal goes to (see [`escalation_units`]).
+async fn superiors(state: &AppState, request: &ApprovalRequest) -> ApiResult<Vec<UnitId>> {
+    Ok(escalation_units(&all_units(state).await?, request))
+}
+
+/// The units above the request's unit to which its proposal goes (R1.4): none when the unit's
+/// tier may set the level itself; otherwise those above it whose tier may.
+fn escalation_units(units: &[baomi_store::Unit], request: &ApprovalRequest) -> Vec<UnitId> {
+    let tier_allows = |unit: UnitId| {
+        units
+            .iter()
+            .find(|u| u.id == unit)
+            .and_then(|u| u.tier.statutory_highest())
+            .is_some_and(|highest| request.level <= highest)
+    };
+    if !matches!(request.subject, ApprovalSubject::Proposal { .. }) || tier_allows(request.unit) {
+        return Vec::new();
+    }
+    chain_above(units, request.unit)
+        .into_iter()
+        .filter(|u| tier_allows(*u))
+        .collect()
+}
+
+/// The units above `unit` in `units`, nearest first (a loop in the data ends the walk).
+fn chain_above(units: &[baomi_store::Unit], unit: UnitId) -> Vec<UnitId> {
+    let mut chain = Vec::new();
+    let mut current = unit;
+    while let Some(up) = units.iter().find(|u| u.id == current).and_then(|u| u.superior) {
+        if chain.contains(&up) {
+            break;
+        }
+        chain.push(up);
+        current = up;
+    }
+    chain
+}
+
+/// Whether `principal` is someone this request is routed to (before the core's own check).
+/// `superiors` are the units above the request's unit that may set its level by law (R1.4): a
+/// proposal reaches their classifiers only when its own unit may not set the level.
+fn routed_to(request: &ApprovalRequest, principal: &Principal, superiors: &[UnitId]) -> bool {
+    if principal.id() == request.requested_by {
+        return false;
+    }
+    match request.subject {
+        ApprovalSubject::Proposal { .. } => {
+            principal.has_role(Role::Classifier)
+                && (principal.person.unit == request.unit
+                    || superiors.contains(&principal.person.unit))
+        }
+        _ => {
+            principal.person.unit == request.unit
+                && request
+                    .needed
+                    .iter()
+                    .any(|r| principal.person.approver_roles.contains(r))
+        }
+    }
+}
+
+/// Whether `principal` may try to decide: routed to them, or holding any approver role in the
+/// unit (the core then says whose approval the action really needs), or the requester (the
+/// core then refuses the self-approval with its rule).
+fn may_attempt(request: &ApprovalRequest, principal: &Principal, superiors: &[UnitId]) -> bool {
+    if routed_to(request, principal, superiors) {
+        return true;
+    }
+    let same_unit = principal.person.unit == request.unit;
+    match request.subject {
+        ApprovalSubject::Proposal { .. } => same_unit && principal.has_role(Role::Classifier),
+        _ => same_unit && !principal.person.approver_roles.is_empty(),
+    }
+}
+
+fn took_part(request: &ApprovalRequest, principal: &Principal) -> bool {
+    request.requested_by == principal.id() || request.steps.iter().any(|s| s.by == principal.id())
+}
+
+/// Which box of the inbox a list shows (the ledger's usual parameters come separately: serde's
+/// `flatten` cannot read numbers from a query string).
+#[derive(Debug, Deserialize)]
+pub struct BoxQuery {
+    /// `inbox` (default), `mine` or `decided`.
+    #[serde(rename = "box")]
+    pub which: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(boxed): Query<BoxQuery>,
+    Query(list): Query<ListQuery>,
+) -> ApiResult<Json<Page<Value>>> {
+    let lang = principal.lang;
+    let (mut filter, order, descending) = list.to_filter().map_err(|e| e.in_lang(lang))?;
+    let (page, per_page) = list.page().map_err(|e| e.in_lang(lang))?;
+    let which = boxed.which.as_deref().unwrap_or("inbox");
+    if which == "inbox" && filter.statuses.is_empty() {
+        filter.statuses = vec![ApprovalStatus::Pending.code().to_owned()];
+    }
+    if which == "mine" {
+        filter.holder = Some(principal.id().0);
+    }
+    let units = all_units(&state).await?;
+    let mut tx = state.store.read().await?;
+    let all: Vec<Loaded<ApprovalRequest>> = load_all(&mut tx, &filter, order, descending).await?;
+    tx.finish().await?;
+    let mut visible = Vec::new();
+    for loaded in all {
+        let request = &loaded.value;
+        let keep = match which {
+            "mine" => request.requested_by == principal.id(),
+            "decided" => request.steps.iter().any(|s| s.by == principal.id()),
+            // A proposal of a lower unit also reaches the classifiers above it (R1.4).
+            "inbox" => routed_to(request, &principal, &escalation_units(&units, request)),
+            _ => {
+                return Err(ApiError::bad_request(
+                    format!("未知的收件箱 {which:?}（应为 inbox、mine 或 decided）"),
+                    format!("unknown box {which:?} (inbox, mine or decided)"),
+                )
+                .in_lang(lang))
+            }
+        };
+        if keep {
+            visible.push(view(&loaded));
+        }
+    }
+    let page = Page::of(visible, page, per_page);
+    let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
+    audit_read(
+        &state,
+        &principal,
+        ObjectRef::new("approval", "list"),
+        "approval.list",
+        json!({ "box": which, "ids": ids }),
+    )
+    .await?;
+    Ok(Json(page))
+}
+
+fn view(loaded: &Loaded<ApprovalRequest>) -> Value {
+    let r = &loaded.value;
+    json!({
+        "id": r.id,
+        "unit": r.unit,
+        "subject": r.subject,
+        "title": r.title,
+        "level": r.level.code(),
+        "level_zh": r.level.zh(),
+        "requested_by": r.requested_by,
+        "requested_at": r.requested_at.to_string(),
+        "reason": r.reason,
+        "needed": r.needed,
+        "needed_zh": r.needed.iter().map(|n| n.zh()).collect::<Vec<_>>(),
+        "status": r.status.code(),
+        "steps": r.steps,
+        "version": loaded.version,
+        "updated": loaded.updated.to_string(),
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.store.read().await?;
+    let loaded = load::<ApprovalRequest>(&mut tx, id).await?;
+    tx.finish().await?;
+    let Some(loaded) = loaded else {
+        return Err(ApiError::not_found().in_lang(principal.lang));
+    };
+    let superiors = superiors(&state, &loaded.value).await?;
+    if !(took_part(&loaded.value, &principal) || may_attempt(&loaded.value, &principal, &superiors)) {
+        // Not found, not forbidden: whoever has no part in it learns nothing of it.
+        return Err(ApiError::not_found().in_lang(principal.lang));
+    }
+    audit_read(&state, &principal, object_ref(id), "approval.read", json!({})).await?;
+    Ok(Json(view(&loaded)))
+}
+
+/// `approve` and `refuse` bodies.
+#[derive(Debug, Default, Deserialize)]
+pub struct DecisionBody {
+    /// The role approved in; default: the first of the needed roles the approver holds.
+    #[serde(default)]
+    pub role: Option<ApproverRole>,
+    /// The reason (required to refuse).
+    #[serde(default)]
+    pub reason: String,
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    body: Option<Json<DecisionBody>>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    decide(state, principal, id, true, body).await
+}
+
+async fn refuse(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    body: Option<Json<DecisionBody>>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "不予批准须说明理由",
+            "a refusal needs a reason",
+        )
+        .with_reason("reason_required")
+        .in_lang(principal.lang));
+    }
+    decide(state, principal, id, false, body).await
+}
+
+/// Which role the approver acts in: the one asked for (if they hold it), else the first of the
+/// needed roles they hold, else any approver role they hold (the core then says whose approval
+/// the action needs).
+fn acting_role(request: &ApprovalRequest, principal: &Principal, asked: Option<ApproverRole>) -> Option<ApproverRole> {
+    let held = &principal.person.approver_roles;
+    if let Some(role) = asked {
+        return held.contains(&role).then_some(role);
+    }
+    request
+        .needed
+        .iter()
+        .copied()
+        .find(|r| held.contains(r))
+        .or_else(|| held.iter().next().copied())
+}
+
+async fn decide(
+    state: AppState,
+    principal: Principal,
+    id: i64,
+    approving: bool,
+    body: DecisionBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let lang = principal.lang;
+    let audit_action = if approving { "approval.approve" } else { "approval.refuse" };
+    let mut tx = state.store.read().await?;
+    let found = load::<ApprovalRequest>(&mut tx, id).await?;
+    tx.finish().await?;
+    let Some(found) = found else {
+        return Err(ApiError::not_found().in_lang(lang));
+    };
+    let superiors = superiors(&state, &found.value).await?;
+    if !may_attempt(&found.value, &principal, &superiors) {
+        return Err(deny_role(
+            &state,
+            &principal,
+            Some(object_ref(id)),
+            audit_action,
+            RuleId("R13.1"),
+            "您不是该事项的审批人",
+            "you are not an approver of this request",
+        )
+        .await);
+    }
+    let role = acting_role(&found.value, &principal, body.role);
+    let is_proposal = matches!(found.value.subject, ApprovalSubject::Proposal { .. });
+    if !is_proposal && role.is_none() {
+        return Err(deny_role(
+            &state,
+            &principal,
+            Some(object_ref(id)),
+            audit_action,
+            RuleId("R13.1"),
+            "您未担任所需的审批角色",
+            "you do not hold the approver role asked for",
+        )
+        .await);
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.write().await?;
+    let Some(Loaded { value: mut request, version, .. }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
+    else {
+        return Err(ApiError::not_found().in_lang(lang));
+    };
+    if request.status != ApprovalStatus::Pending {
+        return Err(ApiError::conflict(
+            format!("该申请已{}，不能再审批", status_zh(request.status)),
+            format!("the request is already {}", request.status.code()),
+        )
+        .with_reason("already_decided")
+        .in_lang(lang));
+    }
+    let outcome = match (&request.subject, approving) {
+        (ApprovalSubject::Proposal { .. }, _) => {
+            crate::api::matters::decide_proposal(&state, &mut tx, &request, &principal, approving, &body.reason, now).await
+        }
+        (_, false) => Ok(json!({ "refused": true })),
+        (ApprovalSubject::Carrier { .. }, true) => match role {
+            Some(role) => crate::api::carriers::carry_out_approved(&state, &mut tx, &request, &principal, role, now).await,
+            None => Err(ApiError::internal(&"no role")),
+        },
+        (ApprovalSubject::CarrierCopy { .. }, true) => match role {
+            Some(role) => crate::api::carriers::copy_approved(&state, &mut tx, &request, &principal, role, now).await,
+            None => Err(ApiError::internal(&"no role")),
+        },
+        (ApprovalSubject::Device { .. }, true) => match role {
+            Some(role) => crate::api::devices::carry_out_approved(&state, &mut tx, &request, &principal, role, now).await,
+            None => Err(ApiError::internal(&"no role")),
+        },
+    };
+    match outcome {
+        Ok(result) => {
+            request.status = if approving { ApprovalStatus::Approved } else { ApprovalStatus::Refused };
+            request.steps.push(ApprovalStep {
+                by: principal.id(),
+                role,
+                at: now,
+                outcome: if approving { "approved" } else { "refused" }.to_owned(),
+                reason: body.reason.trim().to_owned(),
+            });
+            save(&mut tx, &request, version, now).await?;
+            tx.append_audit(
+                AuditDraft::new(now, principal.actor(), audit_action)
+                    .on(object_ref(id))
+                    .detail(json!({ "role": role, "reason": body.reason.trim() }).to_string()),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok((StatusCode::OK, Json(json!({ "status": request.status.code(), "result": result }))))
+        }
+        Err(refusal) if refusal.status == StatusCode::UNPROCESSABLE_ENTITY || refusal.status == StatusCode::FORBIDDEN => {
+            // The core refused: nothing of the attempt is kept but its record in the chain
+            // and the audit trail; the request stays pending for the right approver.
+            tx.rollback().await?;
+            let mut tx = state.store.write().await?;
+            if let Some(Loaded { value: mut request, version, .. }) =
+                load_for_update::<ApprovalRequest>(&mut tx, id).await?
+            {
+                request.steps.push(ApprovalStep {
+                    by: principal.id(),
+                    role,
+                    at: now,
+                    outcome: "attempt_refused".to_owned(),
+                    reason: format!(
+                        "{} {}",
+                        refusal.rule.map(|r| r.0).unwrap_or(""),
+                        refusal.en
+                    )
+                    .trim()
+                    .to_owned(),
+                });
+                save(&mut tx, &request, version, now).await?;
+            }
+            tx.append_audit(
+                AuditDraft::new(now, principal.actor(), audit_action)
+                    .on(object_ref(id))
+                    .outcome(Outcome::Denied {
+                        reason: refusal.reason.clone().unwrap_or_else(|| refusal.code.to_owned()),
+                    })
+                    .detail(json!({ "rule": refusal.rule.map(|r| r.0), "role": role }).to_string()),
+            )
+            .await?;
+            tx.commit().await?;
+            Err(refusal.in_lang(lang))
+        }
+        Err(other) => Err(other.in_lang(lang)),
+    }
+}
+
+fn status_zh(status: ApprovalStatus) -> &'static str {
+    match status {
+        ApprovalStatus::Pending => "待审批",
+        ApprovalStatus::Approved => "批准",
+        ApprovalStatus::Refused => "不予批准",
+        ApprovalStatus::Withdrawn => "撤回",
+    }
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let lang = principal.lang;
+    let now = state.clock.now();
+    let mut tx = state.store.write().await?;
+    let Some(Loaded { value: mut request, version, .. }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
+    else {
+        return Err(ApiError::not_found().in_lang(lang));
+    };
+    if request.requested_by != principal.id() {
+        tx.rollback().await?;
+        return Err(deny_role(
+            &state,
+            &principal,
+            Some(object_ref(id)),
+            "approval.withdraw",
+            RuleId("R13.1"),
+            "只有申请人可以撤回申请",
+            "only the requester may withdraw a request",
+        )
+        .await);
+    }
+    if request.status != ApprovalStatus::Pending {
+        return Err(ApiError::conflict(
+            format!("该申请已{}，不能撤回", status_zh(request.status)),
+            format!("the request is already {}", request.status.code()),
+        )
+        .in_lang(lang));
+    }
+    request.status = ApprovalStatus::Withdrawn;
+    request.steps.push(ApprovalStep {
+        by: principal.id(),
+        role: None,
+        at: now,
+        outcome: "withdrawn".to_owned(),
+        reason: String::new(),
+    });
+    save(&mut tx, &request, version, now).await?;
+    tx.append_audit(AuditDraft::new(now, principal.actor(), "approval.withdraw").on(object_ref(id)))
+        .await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "status": request.status.code() })))
+}
