@@ -1,6 +1,6 @@
 //! `baomi` — the command line of the Baomi confidentiality-work platform.
 //!
-//! Thin glue: parse arguments, call `baomi-core`, print. Exit codes: 0 success, 1 a check
+//! Thin glue: parse arguments, call `baomi-core` (or run `baomi-server`), print. Exit codes: 0 success, 1 a check
 //! found problems (e.g. a password that misses R4.2), 2 invalid input or usage.
 
 mod commands;
@@ -36,6 +36,14 @@ enum Command {
     /// checkpoint key, write a signed checkpoint. Exit 0 intact, 1 broken, 2 error.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Run the service (JSON API under /api/v1) on a database until SIGINT/SIGTERM.
+    Serve(commands::serve::ServeArgs),
+    /// Serve a demo unit in a fresh database and print its accounts and password.
+    Demo(commands::demo::DemoArgs),
+    /// Set up an installation from the console: units, departments, the three administrators
+    /// (DOMAIN R5.3).
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -56,6 +64,15 @@ fn main() -> ExitCode {
         Command::Password(cmd) => commands::password::run(cmd, cli.lang),
         Command::Scan(args) => commands::scan::run(args, cli.lang),
         Command::Audit(cmd) => commands::audit::run(cmd, cli.lang),
+        Command::Serve(args) => {
+            log_to_stderr();
+            commands::serve::run(args, cli.lang)
+        }
+        Command::Demo(args) => {
+            log_to_stderr();
+            commands::demo::run(args, cli.lang)
+        }
+        Command::Admin(cmd) => commands::admin::run(cmd, cli.lang),
     };
     match result {
         Ok(code) => code,
@@ -67,6 +84,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The service logs warnings and errors (an internal error's cause) to stderr.
+fn log_to_stderr() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_target(false)
+        .try_init();
 }
 
 /// Help and version go to stdout with exit 0; a usage error is one line on stderr, exit 2.

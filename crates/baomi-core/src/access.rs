@@ -828,6 +828,15 @@ fn check(subject: &Subject, object: &Object, action: Action, on: Date) -> Result
     check_category(subject, object.level, on)
 }
 
+/// R2.1 and R2.4: whether the subject may handle something of `level` at all on `on` — a
+/// state-secret level needs a category that counts on that day and covers it; work secrets and
+/// unclassified things need none. This is the category check [`decide`] makes for content,
+/// without the knowledge scope: for things that are held rather than known, such as a
+/// classified device assigned to or carried by a person (R4.1, R4.4).
+pub fn check_clearance(subject: &Subject, level: Level, on: Date) -> Result<(), DenyReason> {
+    check_category(subject, level, on)
+}
+
 /// R2.1 and R2.4: a state-secret level needs a category that counts on `on` and covers it.
 fn check_category(subject: &Subject, level: Level, on: Date) -> Result<(), DenyReason> {
     if !level.is_state_secret() {

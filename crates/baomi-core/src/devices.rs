@@ -9,6 +9,13 @@
 //!   uses the carriers' [`RepairArrangement`] and [`check_repair_arrangement`], so a device gets
 //!   the same repairer, role and self-approval checks as a carrier
 //!   ([`DeviceRefusal::Repair`] wraps the carrier's refusal); the storage rules stay here.
+//! * [`DeviceAction::CarryOut`] — R4.4: a laptop or removable medium leaves the office only
+//!   approved, encrypted and with authentication on; it comes back with
+//!   [`DeviceAction::ReturnFromCarryOut`].
+//! * [`ApprovedAction`] — the device actions that need an approval and who may give it
+//!   (R4.4, R4.7, R4.1, R3.8); [`Device::approval_needed`] says which one an action needs and
+//!   [`ApprovedAction::check`] checks an approval the way the carriers' rules do (role, not by
+//!   the requester, not dated after the act).
 //! * [`Peripheral`] — what may be plugged into a computer (R4.3 wireless devices, webcams,
 //!   microphones); the checks live in [`crate::violations`].
 //! * [`PasswordPolicy`], [`check_password`], [`min_length`], [`max_age_days`],
@@ -20,7 +27,9 @@
 //! That includes [`Level::Internal`]: R5.1 says a network of work secrets is managed as Secret,
 //! and this module applies the same to single devices (**practice**).
 
-use crate::carriers::{check_repair_arrangement, Approval, CarrierRefusal, RepairArrangement};
+use crate::carriers::{
+    check_repair_arrangement, Approval, ApproverRole, CarrierRefusal, RepairArrangement,
+};
 use crate::ids::{ApprovalId, DeviceId, PersonId};
 use crate::marks::Level;
 use crate::{date_text, Describe, Lang, RuleId};
@@ -282,6 +291,15 @@ pub enum DeviceState {
     InUse,
     /// 维修中 (R3.8).
     InRepair,
+    /// 携带外出 (R4.4): out of the office with its bearer, approved.
+    CarriedOut {
+        /// Who carries it.
+        by: PersonId,
+        /// The day it left.
+        since: Date,
+        /// The day it is to be back.
+        due: Date,
+    },
     /// 安全技术处理中 — sent for security technical processing before leaving classified use.
     InSecurityProcessing,
     /// 已退出使用 — withdrawn from use after security processing; may be given away or sold.
@@ -302,6 +320,7 @@ impl DeviceState {
             DeviceState::Registered => "已登记待启用",
             DeviceState::InUse => "在用",
             DeviceState::InRepair => "维修中",
+            DeviceState::CarriedOut { .. } => "携带外出",
             DeviceState::InSecurityProcessing => "安全技术处理中",
             DeviceState::Retired => "已退出使用",
             DeviceState::Scrapped => "已报废",
@@ -315,6 +334,7 @@ impl DeviceState {
             DeviceState::Registered => "registered",
             DeviceState::InUse => "in use",
             DeviceState::InRepair => "in repair",
+            DeviceState::CarriedOut { .. } => "carried out",
             DeviceState::InSecurityProcessing => "in security processing",
             DeviceState::Retired => "retired",
             DeviceState::Scrapped => "scrapped",
@@ -325,6 +345,27 @@ impl DeviceState {
     /// Scrapped and disposed devices take no further action.
     pub fn is_final(self) -> bool {
         matches!(self, DeviceState::Scrapped | DeviceState::Disposed { .. })
+    }
+
+    /// The stable machine name (`registered`, `in_use`, `carried_out`, …), as in ledgers and
+    /// filters.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeviceState::Registered => "registered",
+            DeviceState::InUse => "in_use",
+            DeviceState::InRepair => "in_repair",
+            DeviceState::CarriedOut { .. } => "carried_out",
+            DeviceState::InSecurityProcessing => "in_security_processing",
+            DeviceState::Retired => "retired",
+            DeviceState::Scrapped => "scrapped",
+            DeviceState::Disposed { .. } => "disposed",
+        }
+    }
+
+    /// True while the device is out of the unit's hands for a while (in repair or carried
+    /// out): it can be neither disposed of nor scrapped until it is back.
+    pub fn is_away(self) -> bool {
+        matches!(self, DeviceState::InRepair | DeviceState::CarriedOut { .. })
     }
 }
 
@@ -357,6 +398,29 @@ pub enum DeviceAction {
     },
     /// In repair → in use.
     ReturnFromRepair,
+    /// R4.4: in use → carried out of the office. Only laptops and removable media leave the
+    /// office. A classified one needs the approval of the unit head (**practice**, as R3.6 asks
+    /// for a Confidential or Secret carrier; the bearer and the requester never approve it),
+    /// full-disk encryption and authentication switched on, and a due date not before today. A
+    /// non-classified one needs none of these.
+    CarryOut {
+        /// Who carries it.
+        by: PersonId,
+        /// Who asks (may not approve it either).
+        requested_by: PersonId,
+        /// To be back by.
+        due: Date,
+        /// The day it leaves.
+        on: Date,
+        /// The approval ([`ApprovedAction::CarryOut`]).
+        approval: Option<Approval>,
+        /// Its storage is encrypted.
+        encrypted: bool,
+        /// Authentication (password, token) is on.
+        authenticated: bool,
+    },
+    /// R4.4: carried out → in use, back in the office.
+    ReturnFromCarryOut,
     /// Registered or in use → in security processing (安全技术处理), approved.
     SendForSecurityProcessing {
         /// The approval to withdraw it from classified use.
@@ -397,6 +461,8 @@ impl DeviceAction {
             DeviceAction::Commission { .. } => "commission",
             DeviceAction::SendForRepair { .. } => "send_for_repair",
             DeviceAction::ReturnFromRepair => "return_from_repair",
+            DeviceAction::CarryOut { .. } => "carry_out",
+            DeviceAction::ReturnFromCarryOut => "return_from_carry_out",
             DeviceAction::SendForSecurityProcessing { .. } => "send_for_security_processing",
             DeviceAction::CompleteSecurityProcessing => "complete_security_processing",
             DeviceAction::Declassify { .. } => "declassify",
@@ -495,6 +561,49 @@ impl Device {
                 }
                 next.state = DeviceState::InUse;
             }
+            DeviceAction::CarryOut {
+                by,
+                requested_by,
+                due,
+                on,
+                approval,
+                encrypted,
+                authenticated,
+            } => {
+                if state != DeviceState::InUse {
+                    return Err(wrong_state());
+                }
+                if !(self.kind == DeviceKind::Laptop || self.kind.is_removable_storage()) {
+                    return Err(DeviceRefusal::NotPortable { kind: self.kind });
+                }
+                if due < on {
+                    return Err(DeviceRefusal::DueBeforeStart { due: *due, on: *on });
+                }
+                if classified {
+                    ApprovedAction::CarryOut.check(
+                        approval.as_ref(),
+                        &[*by, *requested_by],
+                        *on,
+                    )?;
+                    if !encrypted {
+                        return Err(DeviceRefusal::NotEncrypted);
+                    }
+                    if !authenticated {
+                        return Err(DeviceRefusal::NoAuthentication);
+                    }
+                }
+                next.state = DeviceState::CarriedOut {
+                    by: *by,
+                    since: *on,
+                    due: *due,
+                };
+            }
+            DeviceAction::ReturnFromCarryOut => {
+                if !matches!(state, DeviceState::CarriedOut { .. }) {
+                    return Err(wrong_state());
+                }
+                next.state = DeviceState::InUse;
+            }
             DeviceAction::SendForSecurityProcessing { .. } => {
                 if !matches!(state, DeviceState::Registered | DeviceState::InUse) {
                     return Err(wrong_state());
@@ -531,7 +640,7 @@ impl Device {
                 next.state = DeviceState::InUse;
             }
             DeviceAction::Dispose { disposal, .. } => {
-                if state == DeviceState::InRepair {
+                if state.is_away() {
                     return Err(wrong_state());
                 }
                 if classified {
@@ -552,7 +661,7 @@ impl Device {
             DeviceAction::Scrap {
                 destruction_body, ..
             } => {
-                if state == DeviceState::InRepair {
+                if state.is_away() {
                     return Err(wrong_state());
                 }
                 if classified && destruction_body.trim().is_empty() {
@@ -563,6 +672,170 @@ impl Device {
         }
         Ok(next)
     }
+}
+
+impl Device {
+    /// Which approval `action` needs on this device, if any (R4.4, R4.7, R4.1, R3.8):
+    /// carrying a classified device out, sending a classified device out for repair, sending
+    /// any device for security processing, declassifying, disposing of and scrapping it (the
+    /// last four carry an approval in their type whatever the level). `None` for the rest.
+    pub fn approval_needed(&self, action: &DeviceAction) -> Option<ApprovedAction> {
+        match action {
+            DeviceAction::CarryOut { .. } if self.is_classified() => Some(ApprovedAction::CarryOut),
+            DeviceAction::SendForRepair {
+                arrangement: RepairArrangement::SentOut { .. },
+                ..
+            } if self.is_classified() => Some(ApprovedAction::Repair),
+            DeviceAction::SendForSecurityProcessing { .. } => {
+                Some(ApprovedAction::SecurityProcessing)
+            }
+            DeviceAction::Declassify { .. } => Some(ApprovedAction::Declassify),
+            DeviceAction::Dispose { .. } => Some(ApprovedAction::Dispose),
+            DeviceAction::Scrap { .. } => Some(ApprovedAction::Scrap),
+            _ => None,
+        }
+    }
+}
+
+/// The unit head alone (R4.4 carry-out; **practice**, after R3.6).
+const HEAD_APPROVES: &[ApproverRole] = &[ApproverRole::UnitHead];
+
+/// The unit head, a leader or the confidentiality office (**practice**, the same as R3.8
+/// repair and R3.9 destruction of carriers).
+const OFFICE_APPROVES: &[ApproverRole] = &[
+    ApproverRole::UnitHead,
+    ApproverRole::Leader,
+    ApproverRole::ConfidentialityOffice,
+];
+
+/// A device action that needs an approval, and who may give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovedAction {
+    /// R4.4: a classified laptop or medium carried out of the office; the unit head approves.
+    CarryOut,
+    /// R3.8: a classified device sent out for repair.
+    Repair,
+    /// R4.1: withdrawn from classified use for security processing.
+    SecurityProcessing,
+    /// R4.1: turned into a non-classified device.
+    Declassify,
+    /// R4.1, R4.7: given away or sold.
+    Dispose,
+    /// R4.7: scrapped through the designated destruction body.
+    Scrap,
+}
+
+impl ApprovedAction {
+    /// Who may approve it: the unit head for carrying out, otherwise the unit head, a leader or
+    /// the confidentiality office (**practice**; DOMAIN names no approver for devices). Any one
+    /// of them suffices.
+    pub fn approvers(self) -> &'static [ApproverRole] {
+        match self {
+            ApprovedAction::CarryOut => HEAD_APPROVES,
+            _ => OFFICE_APPROVES,
+        }
+    }
+
+    /// The DOMAIN rule that asks for the approval.
+    pub fn rule(self) -> RuleId {
+        RuleId(match self {
+            ApprovedAction::CarryOut => "R4.4",
+            ApprovedAction::Repair => "R3.8",
+            ApprovedAction::SecurityProcessing
+            | ApprovedAction::Declassify
+            | ApprovedAction::Dispose => "R4.1",
+            ApprovedAction::Scrap => "R4.7",
+        })
+    }
+
+    /// The action's machine name, as [`DeviceAction::code`].
+    pub fn code(self) -> &'static str {
+        match self {
+            ApprovedAction::CarryOut => "carry_out",
+            ApprovedAction::Repair => "send_for_repair",
+            ApprovedAction::SecurityProcessing => "send_for_security_processing",
+            ApprovedAction::Declassify => "declassify",
+            ApprovedAction::Dispose => "dispose",
+            ApprovedAction::Scrap => "scrap",
+        }
+    }
+
+    /// The Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            ApprovedAction::CarryOut => "携带外出",
+            ApprovedAction::Repair => "送外维修",
+            ApprovedAction::SecurityProcessing => "送安全技术处理",
+            ApprovedAction::Declassify => "改作非涉密使用",
+            ApprovedAction::Dispose => "赠送或出售",
+            ApprovedAction::Scrap => "报废",
+        }
+    }
+
+    /// The English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            ApprovedAction::CarryOut => "carry out",
+            ApprovedAction::Repair => "send out for repair",
+            ApprovedAction::SecurityProcessing => "send for security processing",
+            ApprovedAction::Declassify => "turn non-classified",
+            ApprovedAction::Dispose => "give away or sell",
+            ApprovedAction::Scrap => "scrap",
+        }
+    }
+
+    /// Checks one approval for this action: present, in one of [`ApprovedAction::approvers`],
+    /// not given by any of `requesters` (who asks, who carries), not dated after `on`. Returns
+    /// the approval's id. (Repair approvals are checked by [`check_repair_arrangement`] inside
+    /// [`Device::apply`]; this gives the same answer for them.)
+    pub fn check(
+        self,
+        approval: Option<&Approval>,
+        requesters: &[PersonId],
+        on: Date,
+    ) -> Result<ApprovalId, DeviceRefusal> {
+        let needed = self.approvers();
+        let Some(approval) = approval else {
+            return Err(DeviceRefusal::ApprovalMissing {
+                action: self,
+                needed: needed.to_vec(),
+            });
+        };
+        if !needed.contains(&approval.role) {
+            return Err(DeviceRefusal::WrongApprover {
+                action: self,
+                needed: needed.to_vec(),
+                given: approval.role,
+            });
+        }
+        if requesters.contains(&approval.by) {
+            return Err(DeviceRefusal::SelfApproval {
+                action: self,
+                person: approval.by,
+            });
+        }
+        if approval.on > on {
+            return Err(DeviceRefusal::ApprovalAfterAct {
+                action: self,
+                approved_on: approval.on,
+                on,
+            });
+        }
+        Ok(approval.id)
+    }
+}
+
+fn roles_en(roles: &[ApproverRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.en())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn roles_zh(roles: &[ApproverRole]) -> String {
+    roles.iter().map(|r| r.zh()).collect::<Vec<_>>().join("或")
 }
 
 /// Why a device action was refused.
@@ -625,6 +898,62 @@ pub enum DeviceRefusal {
     /// Declassifying a device that is not classified.
     #[error("the device is not classified")]
     NotClassified,
+    /// R4.4: only laptops and removable media are carried out of the office.
+    #[error("a {} is not carried out of the office; only laptops and removable media are (R4.4)", kind.en())]
+    NotPortable {
+        /// The device's kind.
+        kind: DeviceKind,
+    },
+    /// R4.4: a classified laptop or medium leaves the office only encrypted.
+    #[error("a classified device leaves the office only with its storage encrypted (R4.4)")]
+    NotEncrypted,
+    /// R4.4: a classified laptop or medium leaves the office only with authentication on.
+    #[error("a classified device leaves the office only with authentication switched on (R4.4)")]
+    NoAuthentication,
+    /// R4.4: the due date is before the day it leaves.
+    #[error("the due date {due} is before the day it leaves, {on} (R4.4)")]
+    DueBeforeStart {
+        /// The due date.
+        due: Date,
+        /// The day it leaves.
+        on: Date,
+    },
+    /// The action needs an approval and none was given.
+    #[error("{} needs the approval of {} ({})", .action.en(), roles_en(.needed), .action.rule())]
+    ApprovalMissing {
+        /// The action.
+        action: ApprovedAction,
+        /// Who may approve.
+        needed: Vec<ApproverRole>,
+    },
+    /// Approved in a role that may not approve it.
+    #[error("{} needs the approval of {}, not {} ({})", .action.en(), roles_en(.needed), .given.en(), .action.rule())]
+    WrongApprover {
+        /// The action.
+        action: ApprovedAction,
+        /// Who may approve.
+        needed: Vec<ApproverRole>,
+        /// The role the approval was given in.
+        given: ApproverRole,
+    },
+    /// Approved by the person who asks for it or carries the device.
+    #[error("person {person} asks for or carries out the action and may not approve it ({})", .action.rule())]
+    SelfApproval {
+        /// The action.
+        action: ApprovedAction,
+        /// The person.
+        person: PersonId,
+    },
+    /// Approved after the act.
+    #[error("approved on {approved_on}, after the act on {on}; approval must come first ({})", .action.rule())]
+    ApprovalAfterAct {
+        /// The action.
+        action: ApprovedAction,
+        /// The day of the approval.
+        approved_on: Date,
+        /// The day of the act.
+        on: Date,
+    },
 }
 
 impl DeviceRefusal {
@@ -641,6 +970,43 @@ impl DeviceRefusal {
             DeviceRefusal::StorageNotRemovedForRepair
             | DeviceRefusal::StorageMediumCannotBeSentOut { .. } => RuleId("R3.8"),
             DeviceRefusal::DiscardForbidden | DeviceRefusal::NoDestructionBody => RuleId("R4.7"),
+            DeviceRefusal::NotPortable { .. }
+            | DeviceRefusal::NotEncrypted
+            | DeviceRefusal::NoAuthentication
+            | DeviceRefusal::DueBeforeStart { .. } => RuleId("R4.4"),
+            DeviceRefusal::ApprovalMissing { action, .. }
+            | DeviceRefusal::WrongApprover { action, .. }
+            | DeviceRefusal::SelfApproval { action, .. }
+            | DeviceRefusal::ApprovalAfterAct { action, .. } => action.rule(),
+        }
+    }
+
+    /// A stable snake_case code for the refusal (API reason codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeviceRefusal::WrongState { .. } => "wrong_state",
+            DeviceRefusal::SecurityTestRequired => "security_test_required",
+            DeviceRefusal::Repair { .. } => "repair_refused",
+            DeviceRefusal::StorageNotRemovedForRepair => "storage_not_removed_for_repair",
+            DeviceRefusal::StorageMediumCannotBeSentOut { .. } => {
+                "storage_medium_cannot_be_sent_out"
+            }
+            DeviceRefusal::NotSecurityProcessed { .. } => "not_security_processed",
+            DeviceRefusal::DiscardForbidden => "discard_forbidden",
+            DeviceRefusal::NoDestructionBody => "no_destruction_body",
+            DeviceRefusal::StorageNotRemoved => "storage_not_removed",
+            DeviceRefusal::StorageMediumCannotBeDeclassified { .. } => {
+                "storage_medium_cannot_be_declassified"
+            }
+            DeviceRefusal::NotClassified => "not_classified",
+            DeviceRefusal::NotPortable { .. } => "not_portable",
+            DeviceRefusal::NotEncrypted => "not_encrypted",
+            DeviceRefusal::NoAuthentication => "no_authentication",
+            DeviceRefusal::DueBeforeStart { .. } => "due_before_start",
+            DeviceRefusal::ApprovalMissing { .. } => "approval_missing",
+            DeviceRefusal::WrongApprover { .. } => "wrong_approver",
+            DeviceRefusal::SelfApproval { .. } => "self_approval",
+            DeviceRefusal::ApprovalAfterAct { .. } => "approval_after_act",
         }
     }
 }
@@ -683,6 +1049,54 @@ impl Describe for DeviceRefusal {
                 kind.zh()
             ),
             DeviceRefusal::NotClassified => "该设备不是涉密设备".to_owned(),
+            DeviceRefusal::NotPortable { kind } => format!(
+                "{}不得携带外出，只有便携式计算机和移动存储介质可经批准携带外出（R4.4）",
+                kind.zh()
+            ),
+            DeviceRefusal::NotEncrypted => {
+                "涉密便携设备携带外出须对存储内容加密（R4.4）".to_owned()
+            }
+            DeviceRefusal::NoAuthentication => {
+                "涉密便携设备携带外出须启用身份鉴别（R4.4）".to_owned()
+            }
+            DeviceRefusal::DueBeforeStart { due, on } => format!(
+                "归还日期 {} 早于外出日期 {}（R4.4）",
+                date_text(*due, Lang::Zh),
+                date_text(*on, Lang::Zh)
+            ),
+            DeviceRefusal::ApprovalMissing { action, needed } => format!(
+                "设备{}须经{}批准（{}）",
+                action.zh(),
+                roles_zh(needed),
+                action.rule()
+            ),
+            DeviceRefusal::WrongApprover {
+                action,
+                needed,
+                given,
+            } => format!(
+                "设备{}须经{}批准，不能由{}批准（{}）",
+                action.zh(),
+                roles_zh(needed),
+                given.zh(),
+                action.rule()
+            ),
+            DeviceRefusal::SelfApproval { action, person } => format!(
+                "人员 {person} 是设备{}的申请人或携带人，不得自行批准（{}）",
+                action.zh(),
+                action.rule()
+            ),
+            DeviceRefusal::ApprovalAfterAct {
+                action,
+                approved_on,
+                on,
+            } => format!(
+                "设备{}的批准日期 {} 晚于实施日期 {}，须先批准（{}）",
+                action.zh(),
+                date_text(*approved_on, Lang::Zh),
+                date_text(*on, Lang::Zh),
+                action.rule()
+            ),
         }
     }
 }

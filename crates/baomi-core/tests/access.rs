@@ -709,3 +709,27 @@ mod intersection_property {
         }
     }
 }
+
+#[test]
+fn r2_1_clearance_to_hold_a_level_needs_a_covering_category_that_still_counts() {
+    use baomi_core::access::check_clearance;
+    let general = subject(1, Some(Category::General), &[]);
+    assert_eq!(check_clearance(&general, Level::Secret, TODAY), Ok(()));
+    assert_eq!(
+        check_clearance(&general, Level::Confidential, TODAY),
+        Err(DenyReason::CategoryTooLow {
+            category: Category::General,
+            level: Level::Confidential
+        })
+    );
+    let none = subject(2, None, &[]);
+    assert_eq!(check_clearance(&none, Level::Internal, TODAY), Ok(()));
+    assert!(matches!(
+        check_clearance(&none, Level::Secret, TODAY),
+        Err(DenyReason::NotClassifiedPersonnel { .. })
+    ));
+    let mut left = subject(3, Some(Category::Core), &[]);
+    left.category_ends = Some(TODAY);
+    let r = check_clearance(&left, Level::Secret, TODAY).unwrap_err();
+    assert_eq!(r.rule().0, "R2.4");
+}

@@ -831,3 +831,225 @@ fn r3_8_device_repair_approved_by_the_requester_is_refused_like_a_carriers() {
         })
     );
 }
+
+// ----------------------------------------------------------------------------------------------
+// R4.4 carrying out, and the approvals device actions need
+// ----------------------------------------------------------------------------------------------
+
+const BEARER: PersonId = PersonId(20);
+const HEAD: PersonId = PersonId(1);
+
+fn head_approval(by: PersonId, on: Date) -> Approval {
+    Approval {
+        id: ApprovalId(9),
+        by,
+        role: ApproverRole::UnitHead,
+        unit: HOME,
+        on,
+    }
+}
+
+fn carry_out(approval: Option<Approval>, encrypted: bool, authenticated: bool) -> DeviceAction {
+    DeviceAction::CarryOut {
+        by: BEARER,
+        requested_by: BEARER,
+        due: date(2025, 3, 20),
+        on: repair_day(),
+        approval,
+        encrypted,
+        authenticated,
+    }
+}
+
+#[test]
+fn r4_4_classified_laptop_leaves_only_approved_by_the_unit_head_encrypted_and_authenticated() {
+    let laptop = in_use(DeviceKind::Laptop, Level::Confidential);
+    let ok = head_approval(HEAD, repair_day());
+    // No approval.
+    let r = laptop.apply(&carry_out(None, true, true)).unwrap_err();
+    assert!(matches!(r, DeviceRefusal::ApprovalMissing { .. }), "{r:?}");
+    assert_eq!(r.rule(), RuleId("R4.4"));
+    // A leader or the confidentiality office is not the unit head (practice, after R3.6).
+    let mut leader = ok.clone();
+    leader.role = ApproverRole::Leader;
+    assert!(matches!(
+        laptop.apply(&carry_out(Some(leader), true, true)),
+        Err(DeviceRefusal::WrongApprover { .. })
+    ));
+    // The bearer never approves their own carrying out.
+    assert!(matches!(
+        laptop.apply(&carry_out(
+            Some(head_approval(BEARER, repair_day())),
+            true,
+            true
+        )),
+        Err(DeviceRefusal::SelfApproval { .. })
+    ));
+    // Approval after the act.
+    assert!(matches!(
+        laptop.apply(&carry_out(
+            Some(head_approval(HEAD, date(2025, 3, 11))),
+            true,
+            true
+        )),
+        Err(DeviceRefusal::ApprovalAfterAct { .. })
+    ));
+    // Encryption and authentication.
+    assert_eq!(
+        laptop.apply(&carry_out(Some(ok.clone()), false, true)),
+        Err(DeviceRefusal::NotEncrypted)
+    );
+    assert_eq!(
+        laptop.apply(&carry_out(Some(ok.clone()), true, false)),
+        Err(DeviceRefusal::NoAuthentication)
+    );
+    // Due before the day it leaves.
+    let early = DeviceAction::CarryOut {
+        by: BEARER,
+        requested_by: BEARER,
+        due: date(2025, 3, 9),
+        on: repair_day(),
+        approval: Some(ok.clone()),
+        encrypted: true,
+        authenticated: true,
+    };
+    assert!(matches!(
+        laptop.apply(&early),
+        Err(DeviceRefusal::DueBeforeStart { .. })
+    ));
+    // Everything in order.
+    let out = laptop.apply(&carry_out(Some(ok), true, true)).unwrap();
+    assert_eq!(
+        out.state,
+        DeviceState::CarriedOut {
+            by: BEARER,
+            since: repair_day(),
+            due: date(2025, 3, 20)
+        }
+    );
+    assert_eq!(out.state.code(), "carried_out");
+    // Out of the office it is neither scrapped nor disposed of, nor carried out again.
+    assert!(matches!(
+        out.apply(&DeviceAction::Scrap {
+            approval: OK,
+            destruction_body: "某销毁中心".to_owned()
+        }),
+        Err(DeviceRefusal::WrongState { .. })
+    ));
+    let back = out.apply(&DeviceAction::ReturnFromCarryOut).unwrap();
+    assert_eq!(back.state, DeviceState::InUse);
+    assert!(matches!(
+        back.apply(&DeviceAction::ReturnFromCarryOut),
+        Err(DeviceRefusal::WrongState { .. })
+    ));
+}
+
+#[test]
+fn r4_4_only_laptops_and_media_are_carried_out_and_unclassified_ones_need_no_approval() {
+    let desktop = in_use(DeviceKind::DesktopComputer, Level::Secret);
+    let r = desktop
+        .apply(&carry_out(
+            Some(head_approval(HEAD, repair_day())),
+            true,
+            true,
+        ))
+        .unwrap_err();
+    assert_eq!(
+        r,
+        DeviceRefusal::NotPortable {
+            kind: DeviceKind::DesktopComputer
+        }
+    );
+    assert_eq!(r.rule(), RuleId("R4.4"));
+    let usb = in_use(DeviceKind::UsbDisk, Level::Secret);
+    assert!(usb
+        .apply(&carry_out(
+            Some(head_approval(HEAD, repair_day())),
+            true,
+            true
+        ))
+        .is_ok());
+    let open = in_use(DeviceKind::Laptop, Level::Unclassified);
+    assert!(open.apply(&carry_out(None, false, false)).is_ok());
+    assert_eq!(open.approval_needed(&carry_out(None, false, false)), None);
+}
+
+#[test]
+fn r4_7_device_actions_name_the_approval_they_need_and_who_gives_it() {
+    use baomi_core::devices::ApprovedAction;
+    let laptop = in_use(DeviceKind::Laptop, Level::Secret);
+    assert_eq!(
+        laptop.approval_needed(&carry_out(None, true, true)),
+        Some(ApprovedAction::CarryOut)
+    );
+    let scrap = DeviceAction::Scrap {
+        approval: OK,
+        destruction_body: "某销毁中心".to_owned(),
+    };
+    assert_eq!(laptop.approval_needed(&scrap), Some(ApprovedAction::Scrap));
+    assert_eq!(
+        laptop.approval_needed(&send_for_repair(sent_out(Some("X"), true), None)),
+        Some(ApprovedAction::Repair)
+    );
+    assert_eq!(
+        laptop.approval_needed(&send_for_repair(in_house(), None)),
+        None
+    );
+    assert_eq!(
+        laptop.approval_needed(&DeviceAction::ReturnFromRepair),
+        None
+    );
+    assert_eq!(
+        ApprovedAction::CarryOut.approvers(),
+        &[ApproverRole::UnitHead]
+    );
+    assert_eq!(ApprovedAction::Scrap.rule(), RuleId("R4.7"));
+    assert_eq!(ApprovedAction::CarryOut.rule(), RuleId("R4.4"));
+    // Scrapping: the office approvers, never the requester, never after the act.
+    let requester = PersonId(2);
+    let office = office_approval(OFFICE);
+    assert_eq!(
+        ApprovedAction::Scrap.check(Some(&office), &[requester], repair_day()),
+        Ok(ApprovalId(5))
+    );
+    let own = office_approval(requester);
+    let r = ApprovedAction::Scrap
+        .check(Some(&own), &[requester], repair_day())
+        .unwrap_err();
+    assert!(matches!(r, DeviceRefusal::SelfApproval { .. }));
+    assert_eq!(r.rule(), RuleId("R4.7"));
+    assert!(r.describe(Lang::Zh).contains("R4.7"));
+    let mut wrong = office.clone();
+    wrong.role = ApproverRole::CompetentDepartment;
+    assert!(matches!(
+        ApprovedAction::Scrap.check(Some(&wrong), &[requester], repair_day()),
+        Err(DeviceRefusal::WrongApprover { .. })
+    ));
+    assert!(matches!(
+        ApprovedAction::Scrap.check(None, &[requester], repair_day()),
+        Err(DeviceRefusal::ApprovalMissing { .. })
+    ));
+    // Repair approvers agree with the carriers' check used inside apply.
+    for role in ApprovedAction::Repair.approvers() {
+        let mut a = office_approval(OFFICE);
+        a.role = *role;
+        assert!(laptop
+            .apply(&send_for_repair(sent_out(Some("X"), true), Some(a)))
+            .is_ok());
+    }
+}
+
+#[test]
+fn r4_4_refusals_explain_in_chinese_and_english_with_codes() {
+    for r in [
+        DeviceRefusal::NotEncrypted,
+        DeviceRefusal::NoAuthentication,
+        DeviceRefusal::NotPortable {
+            kind: DeviceKind::Printer,
+        },
+    ] {
+        assert!(r.describe(Lang::Zh).contains("R4.4"));
+        assert!(r.describe(Lang::En).contains("R4.4"));
+        assert!(!r.code().is_empty());
+    }
+}

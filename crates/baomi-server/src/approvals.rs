@@ -122,9 +122,8 @@ impl ApprovalRequest {
     pub fn object(&self) -> (RecordKind, i64) {
         match &self.subject {
             ApprovalSubject::Proposal { proposal } => (RecordKind::Proposal, *proposal),
-            ApprovalSubject::Carrier { carrier, .. } | ApprovalSubject::CarrierCopy { carrier, .. } => {
-                (RecordKind::Carrier, *carrier)
-            }
+            ApprovalSubject::Carrier { carrier, .. }
+            | ApprovalSubject::CarrierCopy { carrier, .. } => (RecordKind::Carrier, *carrier),
             ApprovalSubject::Device { device, .. } => (RecordKind::Device, *device),
         }
     }

@@ -253,7 +253,11 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// Paths a restricted principal may still use.
 fn allowed_while_restricted(path: &str, restriction: Restriction) -> bool {
-    let common = ["/api/v1/auth/me", "/api/v1/auth/logout", "/api/v1/auth/lang"];
+    let common = [
+        "/api/v1/auth/me",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/lang",
+    ];
     if common.contains(&path) {
         return true;
     }
@@ -290,15 +294,18 @@ async fn load_principal(
     if person.status == PersonStatus::Left {
         return Ok(None);
     }
-    let restriction = if account.must_change || password_expired(state, account.password_set, now)
-    {
+    let restriction = if account.must_change || password_expired(state, account.password_set, now) {
         Some(Restriction::ChangePassword)
     } else if account.totp_secret.is_none() && second_factor_required(state, &person) {
         Some(Restriction::EnrolSecondFactor)
     } else {
         None
     };
-    let lang = if account.lang == "en" { Lang::En } else { Lang::Zh };
+    let lang = if account.lang == "en" {
+        Lang::En
+    } else {
+        Lang::Zh
+    };
     Ok(Some((
         Principal {
             person,
@@ -315,13 +322,14 @@ async fn load_principal(
 
 /// Authenticates a request: the principal, or 401/403.
 pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
-    let (secret, kind) = credential_from_headers(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+    let (secret, kind) =
+        credential_from_headers(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
     let token_hash = digest_hex(&secret);
     let now = state.clock.now();
     let generation = state.generation();
     let idle = SignedDuration::try_from(state.config.session_idle).unwrap_or(SignedDuration::MAX);
     enum Found {
-        Fresh(Principal),
+        Fresh(Box<Principal>),
         Idle,
         Missing,
     }
@@ -332,19 +340,21 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
                 Found::Idle
             } else {
                 c.last_seen = now;
-                Found::Fresh(c.principal.clone())
+                Found::Fresh(Box::new(c.principal.clone()))
             }
         }
         _ => Found::Missing,
     });
     let principal = match found {
-        Found::Fresh(p) => p,
+        Found::Fresh(p) => *p,
         Found::Idle => {
             end_session(state, &token_hash, None, "idle").await?;
             return Err(ApiError::unauthenticated().with_reason("session_idle"));
         }
         Found::Missing => {
-            let previous = state.principals.with(|map| map.get(&token_hash).map(|c| c.last_seen));
+            let previous = state
+                .principals
+                .with(|map| map.get(&token_hash).map(|c| c.last_seen));
             if let Some(last_seen) = previous {
                 if kind == CredentialKind::Session && now.duration_since(last_seen) > idle {
                     state.principals.with(|map| map.remove(&token_hash));
@@ -419,7 +429,10 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Principal, ApiError> {
         authenticate(state, parts).await
     }
 }
@@ -447,7 +460,9 @@ async fn end_session(
     tx.append_audit(
         AuditDraft::new(now, actor, action)
             .on(ObjectRef::person(credential.person))
-            .detail(json!({ "why": why, "kind": credential_kind_code(credential.kind) }).to_string()),
+            .detail(
+                json!({ "why": why, "kind": credential_kind_code(credential.kind) }).to_string(),
+            ),
     )
     .await?;
     tx.commit().await?;
@@ -499,7 +514,12 @@ fn bad_credentials() -> ApiError {
     .with_rule(RuleId("R13.1"))
 }
 
-async fn audit_login_refused(state: &AppState, actor: Actor, login: &str, reason: &str) -> ApiResult<()> {
+async fn audit_login_refused(
+    state: &AppState,
+    actor: Actor,
+    login: &str,
+    reason: &str,
+) -> ApiResult<()> {
     state
         .audit
         .record(
@@ -537,7 +557,13 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
     let Some(account) = account else {
         let password = request.password.clone();
         let _ = tokio::task::spawn_blocking(move || verify_password(dummy_hash(), &password)).await;
-        audit_login_refused(state, Actor::Unauthenticated, &request.login, "unknown_login").await?;
+        audit_login_refused(
+            state,
+            Actor::Unauthenticated,
+            &request.login,
+            "unknown_login",
+        )
+        .await?;
         return Err(bad_credentials());
     };
     let actor = Actor::Person(account.person);
@@ -580,7 +606,11 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
             answer = locked(until, Lang::Zh);
         }
         tx.update_account(&account).await?;
-        let reason = if password_ok { "bad_totp" } else { "bad_password" };
+        let reason = if password_ok {
+            "bad_totp"
+        } else {
+            "bad_password"
+        };
         tx.append_audit(
             AuditDraft::new(now, actor, "auth.login")
                 .on(ObjectRef::person(account.person))
@@ -605,7 +635,11 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
     account.locked_until = None;
     tx.update_account(&account).await?;
     let secret = random_secret()?;
-    let csrf = if request.bearer { String::new() } else { random_secret()? };
+    let csrf = if request.bearer {
+        String::new()
+    } else {
+        random_secret()?
+    };
     let (kind, lifetime) = if request.bearer {
         (CredentialKind::Bearer, state.config.bearer_lifetime)
     } else {
@@ -639,7 +673,11 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
     )
     .await?;
     tx.commit().await?;
-    let lang = if account.lang == "en" { Lang::En } else { Lang::Zh };
+    let lang = if account.lang == "en" {
+        Lang::En
+    } else {
+        Lang::Zh
+    };
     let must_change = account.must_change || password_expired(state, account.password_set, now);
     let body = json!({
         "person": account.person.0,
@@ -652,8 +690,13 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
     });
     let mut response = (StatusCode::OK, Json(body)).into_response();
     if !request.bearer {
-        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-        let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/{secure}");
+        let secure = if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie =
+            format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/{secure}");
         let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(&e))?;
         response.headers_mut().insert(SET_COOKIE, value);
     }
@@ -665,8 +708,14 @@ fn locked(until: Timestamp, lang: Lang) -> ApiError {
     ApiError::new(
         StatusCode::LOCKED,
         "locked",
-        format!("登录失败次数过多，账户锁定至 {}", local.strftime("%Y年%m月%d日 %H:%M")),
-        format!("too many failed logins; the account is locked until {}", local.strftime("%Y-%m-%d %H:%M %:z")),
+        format!(
+            "登录失败次数过多，账户锁定至 {}",
+            local.strftime("%Y年%m月%d日 %H:%M")
+        ),
+        format!(
+            "too many failed logins; the account is locked until {}",
+            local.strftime("%Y-%m-%d %H:%M %:z")
+        ),
     )
     .with_rule(RuleId("R13.1"))
     .in_lang(lang)
@@ -674,7 +723,13 @@ fn locked(until: Timestamp, lang: Lang) -> ApiError {
 
 /// `POST /api/v1/auth/logout`.
 pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
-    end_session(&state, &principal.token_hash, Some(principal.id()), "logout").await?;
+    end_session(
+        &state,
+        &principal.token_hash,
+        Some(principal.id()),
+        "logout",
+    )
+    .await?;
     let mut response = Json(json!({ "ok": true })).into_response();
     let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -684,11 +739,16 @@ pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiR
 }
 
 /// `GET /api/v1/auth/me`: who is logged in, with their roles and what they must do first.
-pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<serde_json::Value>> {
+pub async fn me(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<serde_json::Value>> {
     let mut tx = state.store.read().await?;
     let account = tx.account(principal.id()).await?;
     tx.finish().await?;
-    let password_due = account.as_ref().and_then(|a| password_due_on(&state, a.password_set));
+    let password_due = account
+        .as_ref()
+        .and_then(|a| password_due_on(&state, a.password_set));
     Ok(Json(json!({
         "person": principal.person,
         "login": principal.login,
@@ -739,7 +799,10 @@ pub async fn change_password(
         .in_lang(lang));
     }
     let mut tx = state.store.read().await?;
-    let account = tx.account(principal.id()).await?.ok_or_else(ApiError::unauthenticated)?;
+    let account = tx
+        .account(principal.id())
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
     tx.finish().await?;
     let hash = account.password_hash.clone();
     let current = change.current.clone();
@@ -767,18 +830,24 @@ pub async fn change_password(
             .map_err(|e| ApiError::internal(&e))??
     };
     let mut tx = state.store.write().await?;
-    let mut account = tx.account(principal.id()).await?.ok_or_else(ApiError::unauthenticated)?;
+    let mut account = tx
+        .account(principal.id())
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
     account.password_hash = new_hash;
     account.password_set = now;
     account.must_change = false;
     tx.update_account(&account).await?;
     tx.append_audit(
-        AuditDraft::new(now, principal.actor(), "auth.password_change").on(ObjectRef::person(principal.id())),
+        AuditDraft::new(now, principal.actor(), "auth.password_change")
+            .on(ObjectRef::person(principal.id())),
     )
     .await?;
     tx.commit().await?;
     state.people_changed();
-    Ok(Json(json!({ "ok": true, "password_due": password_due_on(&state, now).map(|d| d.to_string()) })))
+    Ok(Json(
+        json!({ "ok": true, "password_due": password_due_on(&state, now).map(|d| d.to_string()) }),
+    ))
 }
 
 /// `POST /api/v1/auth/lang` `{"lang":"en"}`: the interface language, kept per user.
@@ -796,7 +865,10 @@ pub async fn set_lang(
 ) -> ApiResult<Json<serde_json::Value>> {
     let now = state.clock.now();
     let mut tx = state.store.write().await?;
-    let mut account = tx.account(principal.id()).await?.ok_or_else(ApiError::unauthenticated)?;
+    let mut account = tx
+        .account(principal.id())
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
     account.lang = match change.lang {
         Lang::Zh => "zh",
         Lang::En => "en",
@@ -817,7 +889,10 @@ pub async fn set_lang(
 /// `POST /api/v1/auth/totp`: starts enrolment; answers a new secret (not yet in force).
 /// `POST /api/v1/auth/totp/confirm` `{"secret","code"}` puts it in force once a code from it
 /// is shown to be right.
-pub async fn totp_begin(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<serde_json::Value>> {
+pub async fn totp_begin(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<serde_json::Value>> {
     let secret = totp::new_secret().map_err(|e| ApiError::internal(&e))?;
     let _ = &state;
     Ok(Json(json!({
@@ -859,11 +934,17 @@ pub async fn totp_confirm(
         .in_lang(principal.lang));
     }
     let mut tx = state.store.write().await?;
-    let mut account = tx.account(principal.id()).await?.ok_or_else(ApiError::unauthenticated)?;
+    let mut account = tx
+        .account(principal.id())
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
     account.totp_secret = Some(confirm.secret.trim().to_ascii_uppercase());
     tx.update_account(&account).await?;
-    tx.append_audit(AuditDraft::new(now, principal.actor(), "auth.totp_enrol").on(ObjectRef::person(principal.id())))
-        .await?;
+    tx.append_audit(
+        AuditDraft::new(now, principal.actor(), "auth.totp_enrol")
+            .on(ObjectRef::person(principal.id())),
+    )
+    .await?;
     tx.commit().await?;
     state.people_changed();
     Ok(Json(json!({ "ok": true })))

@@ -2,7 +2,8 @@
 //! its password policy and who may administer it).
 //!
 //! ```toml
-//! system_level = "secret"        # unclassified | internal | secret | confidential | top_secret
+//! system_level = "secret"        # unclassified | internal | secret | confidential (top_secret
+//!                                # is refused: R4.2 needs biometrics or an IC card / USB key)
 //! hash = "sha256"                # or "sm3" (the audit chain's algorithm, R13.2)
 //! signing_key = "/etc/baomi/checkpoint.key"   # Ed25519 key for checkpoints, outside the DB
 //! checkpoint_dir = "/var/lib/baomi/checkpoints" # where signed checkpoints are written
@@ -94,6 +95,13 @@ pub enum ConfigError {
     /// Not valid TOML, or an unknown key.
     #[error("configuration: {0}")]
     Syntax(String),
+    /// `system_level = "top_secret"`: R4.2 requires biometrics, or an IC card / USB key plus a
+    /// password, for a Top Secret system; Baomi has password + TOTP only, which is not enough.
+    #[error(
+        "configuration: system_level: a Top Secret system needs biometric identification or an \
+         IC card / USB key (R4.2), which Baomi does not support; password + TOTP is not enough"
+    )]
+    TopSecretUnsupported,
     /// A value out of its range.
     #[error("configuration: {key}: {problem}")]
     Value {
@@ -104,7 +112,11 @@ pub enum ConfigError {
     },
 }
 
-fn positive(key: &'static str, value: Option<u64>, unit: u64) -> Result<Option<Duration>, ConfigError> {
+fn positive(
+    key: &'static str,
+    value: Option<u64>,
+    unit: u64,
+) -> Result<Option<Duration>, ConfigError> {
     match value {
         None => Ok(None),
         Some(0) => Err(ConfigError::Value {
@@ -125,7 +137,8 @@ impl Config {
     /// Parses a TOML configuration; missing keys keep their defaults, unknown keys are refused
     /// (a misspelt `lockout_failures` must not silently leave the default in force).
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
         let mut config = Config::default();
         if let Some(level) = file.system_level {
             config.system_level = Level::from_code(&level).ok_or_else(|| ConfigError::Value {
@@ -134,6 +147,9 @@ impl Config {
                     "{level:?} is not one of unclassified, internal, secret, confidential, top_secret"
                 ),
             })?;
+            if config.system_level == Level::TopSecret {
+                return Err(ConfigError::TopSecretUnsupported);
+            }
         }
         if let Some(hash) = file.hash {
             config.hash = hash.parse().map_err(|_| ConfigError::Value {
@@ -143,7 +159,11 @@ impl Config {
         }
         config.signing_key = file.signing_key;
         config.checkpoint_dir = file.checkpoint_dir;
-        if let Some(d) = positive("checkpoint_interval_seconds", file.checkpoint_interval_seconds, 1)? {
+        if let Some(d) = positive(
+            "checkpoint_interval_seconds",
+            file.checkpoint_interval_seconds,
+            1,
+        )? {
             config.checkpoint_interval = d;
         }
         if let Some(d) = positive("session_idle_minutes", file.session_idle_minutes, 60)? {
@@ -164,7 +184,11 @@ impl Config {
         if let Some(d) = positive("lockout_minutes", file.lockout_minutes, 60)? {
             config.lockout = d;
         }
-        if let Some(d) = positive("timed_rules_interval_seconds", file.timed_rules_interval_seconds, 1)? {
+        if let Some(d) = positive(
+            "timed_rules_interval_seconds",
+            file.timed_rules_interval_seconds,
+            1,
+        )? {
             config.timed_rules_interval = d;
         }
         if let Some(s) = file.secure_cookies {
@@ -186,5 +210,25 @@ impl Config {
     /// Confidential up; practice requires it for the three administrators always (R5.3).
     pub fn second_factor_required(&self) -> bool {
         self.system_level >= Level::Confidential
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r4_2_top_secret_system_level_is_refused() {
+        let refused = Config::from_toml("system_level = \"top_secret\"\n");
+        assert!(
+            matches!(refused, Err(ConfigError::TopSecretUnsupported)),
+            "{refused:?}"
+        );
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("R4.2"), "{message}");
+        for level in ["unclassified", "internal", "secret", "confidential"] {
+            let config = Config::from_toml(&format!("system_level = \"{level}\"\n"));
+            assert_eq!(config.ok().map(|c| c.system_level.code()), Some(level));
+        }
     }
 }

@@ -40,7 +40,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     /// A refusal or failure with both messages.
-    pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
@@ -108,7 +113,12 @@ impl ApiError {
 
     /// 404. Also what a subject gets for a record they may not know exists.
     pub fn not_found() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "记录不存在", "no such record")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "记录不存在",
+            "no such record",
+        )
     }
 
     /// 401: not logged in, or the session ended.

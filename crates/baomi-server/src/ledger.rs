@@ -3,7 +3,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use baomi_core::marks::Level;
-use baomi_store::{ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoredRecord, WriteTx};
+use baomi_store::{
+    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoredRecord, WriteTx,
+};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -50,7 +52,11 @@ pub struct Loaded<T> {
 
 fn decode<T: Ledger>(record: StoredRecord) -> ApiResult<Loaded<T>> {
     let value: T = serde_json::from_str(&record.body).map_err(|e| {
-        ApiError::internal(&format!("{} {} does not decode: {e}", T::KIND.as_str(), record.id))
+        ApiError::internal(&format!(
+            "{} {} does not decode: {e}",
+            T::KIND.as_str(),
+            record.id
+        ))
     })?;
     Ok(Loaded {
         value,
@@ -110,10 +116,22 @@ pub async fn insert<T: Ledger>(tx: &mut WriteTx, value: &T, at: Timestamp) -> Ap
 }
 
 /// Saves a changed record read at `version`; someone else's change in between is a 409.
-pub async fn save<T: Ledger>(tx: &mut WriteTx, value: &T, version: i64, at: Timestamp) -> ApiResult<i64> {
+pub async fn save<T: Ledger>(
+    tx: &mut WriteTx,
+    value: &T,
+    version: i64,
+    at: Timestamp,
+) -> ApiResult<i64> {
     let body = serde_json::to_string(value)?;
     Ok(tx
-        .update_record(T::KIND, value.record_id(), version, &value.meta(), &body, at)
+        .update_record(
+            T::KIND,
+            value.record_id(),
+            version,
+            &value.meta(),
+            &body,
+            at,
+        )
         .await?)
 }
 
@@ -153,7 +171,11 @@ impl ListQuery {
         let mut filter = RecordFilter {
             unit: self.unit,
             holder: self.holder,
-            text: self.q.as_ref().map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+            text: self
+                .q
+                .as_ref()
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty()),
             ..RecordFilter::default()
         };
         if let Some(statuses) = &self.status {

@@ -14,8 +14,10 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod ledger;
+pub mod openapi;
 pub mod people;
 pub mod state;
+pub mod timed;
 pub mod totp;
 
 pub use config::Config;
@@ -31,9 +33,15 @@ use std::future::Future;
 /// classified answers by the browser or a proxy.
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

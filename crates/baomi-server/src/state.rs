@@ -60,8 +60,11 @@ pub fn civil_day(at: Timestamp) -> Date {
     at.to_zoned(TimeZone::fixed(tz::offset(8))).date()
 }
 
+/// Where a queued audit entry's outcome is sent.
+type Reply = oneshot::Sender<Result<AuditEntry, String>>;
+
 /// One audit entry waiting for the group commit, with where to send the stored entry.
-type Pending = (AuditDraft, oneshot::Sender<Result<AuditEntry, String>>);
+type Pending = (AuditDraft, Reply);
 
 /// Writes audit entries that have no change of their own (reads of classified content,
 /// denials, logins) in group commits: every entry queued while the previous batch was being
@@ -125,7 +128,7 @@ async fn commit_batch(store: &Store, batch: &mut Vec<Pending>) {
     // One multi-row INSERT for the whole batch; a draft the chain refuses (too long a field)
     // fails alone and the others still commit.
     let (drafts, replies): (Vec<AuditDraft>, Vec<_>) = batch.drain(..).unzip();
-    let results: Vec<(oneshot::Sender<Result<AuditEntry, String>>, Result<AuditEntry, String>)> =
+    let results: Vec<(Reply, Result<AuditEntry, String>)> =
         match tx.append_audit_batch(drafts).await {
             Ok(results) => replies
                 .into_iter()

@@ -138,7 +138,12 @@ mod tests {
             (2_000_000_000, "69279037"),
         ] {
             let counter = u64::try_from(t / STEP).unwrap_or(0);
-            assert_eq!(hotp(secret, counter, 8).map(|c| format!("{c:08}")).as_deref(), Some(expected));
+            assert_eq!(
+                hotp(secret, counter, 8)
+                    .map(|c| format!("{c:08}"))
+                    .as_deref(),
+                Some(expected)
+            );
             assert_eq!(code_at(secret, t).as_deref(), Some(&expected[2..]));
         }
     }
@@ -146,8 +151,14 @@ mod tests {
     #[test]
     fn base32_round_trips_and_matches_rfc_4648() {
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32_decode("MZXW6YTBOI======").as_deref(), Some(&b"foobar"[..]));
-        assert_eq!(base32_decode("mzxw 6ytb oi").as_deref(), Some(&b"foobar"[..]));
+        assert_eq!(
+            base32_decode("MZXW6YTBOI======").as_deref(),
+            Some(&b"foobar"[..])
+        );
+        assert_eq!(
+            base32_decode("mzxw 6ytb oi").as_deref(),
+            Some(&b"foobar"[..])
+        );
         assert_eq!(base32_decode("MZ1W"), None);
     }
 

@@ -1,9 +1,12 @@
 //! One module per top-level subcommand.
 
+pub mod admin;
 pub mod audit;
+pub mod demo;
 pub mod mark;
 pub mod password;
 pub mod scan;
+pub mod serve;
 
 use jiff::civil::Date;
 

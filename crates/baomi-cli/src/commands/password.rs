@@ -101,7 +101,7 @@ pub fn run(cmd: PasswordCommand, lang: Lang) -> Result<ExitCode, CliError> {
 }
 
 /// Reads one password: the whole of stdin less one trailing line break.
-fn read_password(lang: Lang) -> Result<String, CliError> {
+pub(crate) fn read_password(lang: Lang) -> Result<String, CliError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .take(MAX_PASSWORD_BYTES + 1)

@@ -83,7 +83,11 @@ fn escalation_units(units: &[baomi_store::Unit], request: &ApprovalRequest) -> V
 fn chain_above(units: &[baomi_store::Unit], unit: UnitId) -> Vec<UnitId> {
     let mut chain = Vec::new();
     let mut current = unit;
-    while let Some(up) = units.iter().find(|u| u.id == current).and_then(|u| u.superior) {
+    while let Some(up) = units
+        .iter()
+        .find(|u| u.id == current)
+        .and_then(|u| u.superior)
+    {
         if chain.contains(&up) {
             break;
         }
@@ -229,11 +233,19 @@ async fn show(
         return Err(ApiError::not_found().in_lang(principal.lang));
     };
     let superiors = superiors(&state, &loaded.value).await?;
-    if !(took_part(&loaded.value, &principal) || may_attempt(&loaded.value, &principal, &superiors)) {
+    if !(took_part(&loaded.value, &principal) || may_attempt(&loaded.value, &principal, &superiors))
+    {
         // Not found, not forbidden: whoever has no part in it learns nothing of it.
         return Err(ApiError::not_found().in_lang(principal.lang));
     }
-    audit_read(&state, &principal, object_ref(id), "approval.read", json!({})).await?;
+    audit_read(
+        &state,
+        &principal,
+        object_ref(id),
+        "approval.read",
+        json!({}),
+    )
+    .await?;
     Ok(Json(view(&loaded)))
 }
 
@@ -266,12 +278,11 @@ async fn refuse(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let body = body.map(|Json(b)| b).unwrap_or_default();
     if body.reason.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "不予批准须说明理由",
-            "a refusal needs a reason",
-        )
-        .with_reason("reason_required")
-        .in_lang(principal.lang));
+        return Err(
+            ApiError::bad_request("不予批准须说明理由", "a refusal needs a reason")
+                .with_reason("reason_required")
+                .in_lang(principal.lang),
+        );
     }
     decide(state, principal, id, false, body).await
 }
@@ -279,7 +290,11 @@ async fn refuse(
 /// Which role the approver acts in: the one asked for (if they hold it), else the first of the
 /// needed roles they hold, else any approver role they hold (the core then says whose approval
 /// the action needs).
-fn acting_role(request: &ApprovalRequest, principal: &Principal, asked: Option<ApproverRole>) -> Option<ApproverRole> {
+fn acting_role(
+    request: &ApprovalRequest,
+    principal: &Principal,
+    asked: Option<ApproverRole>,
+) -> Option<ApproverRole> {
     let held = &principal.person.approver_roles;
     if let Some(role) = asked {
         return held.contains(&role).then_some(role);
@@ -300,7 +315,11 @@ async fn decide(
     body: DecisionBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let lang = principal.lang;
-    let audit_action = if approving { "approval.approve" } else { "approval.refuse" };
+    let audit_action = if approving {
+        "approval.approve"
+    } else {
+        "approval.refuse"
+    };
     let mut tx = state.store.read().await?;
     let found = load::<ApprovalRequest>(&mut tx, id).await?;
     tx.finish().await?;
@@ -336,7 +355,11 @@ async fn decide(
     }
     let now = state.clock.now();
     let mut tx = state.store.write().await?;
-    let Some(Loaded { value: mut request, version, .. }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
+    let Some(Loaded {
+        value: mut request,
+        version,
+        ..
+    }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
     else {
         return Err(ApiError::not_found().in_lang(lang));
     };
@@ -350,25 +373,53 @@ async fn decide(
     }
     let outcome = match (&request.subject, approving) {
         (ApprovalSubject::Proposal { .. }, _) => {
-            crate::api::matters::decide_proposal(&state, &mut tx, &request, &principal, approving, &body.reason, now).await
+            crate::api::matters::decide_proposal(
+                &state,
+                &mut tx,
+                &request,
+                &principal,
+                approving,
+                &body.reason,
+                now,
+            )
+            .await
         }
         (_, false) => Ok(json!({ "refused": true })),
         (ApprovalSubject::Carrier { .. }, true) => match role {
-            Some(role) => crate::api::carriers::carry_out_approved(&state, &mut tx, &request, &principal, role, now).await,
+            Some(role) => {
+                crate::api::carriers::carry_out_approved(
+                    &state, &mut tx, &request, &principal, role, now,
+                )
+                .await
+            }
             None => Err(ApiError::internal(&"no role")),
         },
         (ApprovalSubject::CarrierCopy { .. }, true) => match role {
-            Some(role) => crate::api::carriers::copy_approved(&state, &mut tx, &request, &principal, role, now).await,
+            Some(role) => {
+                crate::api::carriers::copy_approved(
+                    &state, &mut tx, &request, &principal, role, now,
+                )
+                .await
+            }
             None => Err(ApiError::internal(&"no role")),
         },
         (ApprovalSubject::Device { .. }, true) => match role {
-            Some(role) => crate::api::devices::carry_out_approved(&state, &mut tx, &request, &principal, role, now).await,
+            Some(role) => {
+                crate::api::devices::carry_out_approved(
+                    &state, &mut tx, &request, &principal, role, now,
+                )
+                .await
+            }
             None => Err(ApiError::internal(&"no role")),
         },
     };
     match outcome {
         Ok(result) => {
-            request.status = if approving { ApprovalStatus::Approved } else { ApprovalStatus::Refused };
+            request.status = if approving {
+                ApprovalStatus::Approved
+            } else {
+                ApprovalStatus::Refused
+            };
             request.steps.push(ApprovalStep {
                 by: principal.id(),
                 role,
@@ -384,28 +435,33 @@ async fn decide(
             )
             .await?;
             tx.commit().await?;
-            Ok((StatusCode::OK, Json(json!({ "status": request.status.code(), "result": result }))))
+            Ok((
+                StatusCode::OK,
+                Json(json!({ "status": request.status.code(), "result": result })),
+            ))
         }
-        Err(refusal) if refusal.status == StatusCode::UNPROCESSABLE_ENTITY || refusal.status == StatusCode::FORBIDDEN => {
+        Err(refusal)
+            if refusal.status == StatusCode::UNPROCESSABLE_ENTITY
+                || refusal.status == StatusCode::FORBIDDEN =>
+        {
             // The core refused: nothing of the attempt is kept but its record in the chain
             // and the audit trail; the request stays pending for the right approver.
             tx.rollback().await?;
             let mut tx = state.store.write().await?;
-            if let Some(Loaded { value: mut request, version, .. }) =
-                load_for_update::<ApprovalRequest>(&mut tx, id).await?
+            if let Some(Loaded {
+                value: mut request,
+                version,
+                ..
+            }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
             {
                 request.steps.push(ApprovalStep {
                     by: principal.id(),
                     role,
                     at: now,
                     outcome: "attempt_refused".to_owned(),
-                    reason: format!(
-                        "{} {}",
-                        refusal.rule.map(|r| r.0).unwrap_or(""),
-                        refusal.en
-                    )
-                    .trim()
-                    .to_owned(),
+                    reason: format!("{} {}", refusal.rule.map(|r| r.0).unwrap_or(""), refusal.en)
+                        .trim()
+                        .to_owned(),
                 });
                 save(&mut tx, &request, version, now).await?;
             }
@@ -413,7 +469,10 @@ async fn decide(
                 AuditDraft::new(now, principal.actor(), audit_action)
                     .on(object_ref(id))
                     .outcome(Outcome::Denied {
-                        reason: refusal.reason.clone().unwrap_or_else(|| refusal.code.to_owned()),
+                        reason: refusal
+                            .reason
+                            .clone()
+                            .unwrap_or_else(|| refusal.code.to_owned()),
                     })
                     .detail(json!({ "rule": refusal.rule.map(|r| r.0), "role": role }).to_string()),
             )
@@ -442,7 +501,11 @@ async fn withdraw(
     let lang = principal.lang;
     let now = state.clock.now();
     let mut tx = state.store.write().await?;
-    let Some(Loaded { value: mut request, version, .. }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
+    let Some(Loaded {
+        value: mut request,
+        version,
+        ..
+    }) = load_for_update::<ApprovalRequest>(&mut tx, id).await?
     else {
         return Err(ApiError::not_found().in_lang(lang));
     };
@@ -475,8 +538,10 @@ async fn withdraw(
         reason: String::new(),
     });
     save(&mut tx, &request, version, now).await?;
-    tx.append_audit(AuditDraft::new(now, principal.actor(), "approval.withdraw").on(object_ref(id)))
-        .await?;
+    tx.append_audit(
+        AuditDraft::new(now, principal.actor(), "approval.withdraw").on(object_ref(id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(json!({ "status": request.status.code() })))
 }

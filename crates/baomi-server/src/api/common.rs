@@ -4,10 +4,10 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use axum::http::StatusCode;
 use baomi_core::access::{decide, Action, Decision, DenyReason, Object};
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::{Describe, RuleId};
-use axum::http::StatusCode;
 use serde_json::json;
 
 /// Asks the core whether `principal` may do `action` on `object` today (R13.1). A denial is
@@ -24,7 +24,9 @@ pub async fn authorise(
 ) -> ApiResult<()> {
     match decide(&principal.subject(), object, action, state.clock.today()) {
         Decision::Allow => Ok(()),
-        Decision::Deny(reason) => Err(deny(state, principal, object_ref, audit_action, &reason).await),
+        Decision::Deny(reason) => {
+            Err(deny(state, principal, object_ref, audit_action, &reason).await)
+        }
     }
 }
 
@@ -106,7 +108,10 @@ pub async fn refuse(
         .outcome(Outcome::Denied {
             reason: reason_code.to_owned(),
         })
-        .detail(json!({ "rule": rule.0, "refusal": refusal.describe(baomi_core::Lang::En) }).to_string());
+        .detail(
+            json!({ "rule": rule.0, "refusal": refusal.describe(baomi_core::Lang::En) })
+                .to_string(),
+        );
     if let Some(o) = object_ref {
         draft = draft.on(o);
     }

@@ -45,9 +45,14 @@ fn tier_zh(tier: UnitTier) -> &'static str {
 }
 
 fn parse_tier(text: &str) -> Option<UnitTier> {
-    [UnitTier::Central, UnitTier::Provincial, UnitTier::Prefecture, UnitTier::Other]
-        .into_iter()
-        .find(|t| tier_code(*t) == text)
+    [
+        UnitTier::Central,
+        UnitTier::Provincial,
+        UnitTier::Prefecture,
+        UnitTier::Other,
+    ]
+    .into_iter()
+    .find(|t| tier_code(*t) == text)
 }
 
 async fn list(State(state): State<AppState>, _principal: Principal) -> ApiResult<Json<Value>> {
@@ -96,9 +101,12 @@ async fn manage(state: &AppState, principal: &Principal, what: &str) -> ApiResul
 fn clean_name(principal: &Principal, name: &str) -> ApiResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("名称不能为空，且不超过 100 字", "a name of 1 to 100 characters is required")
-            .with_reason("invalid_name")
-            .in_lang(principal.lang));
+        return Err(ApiError::bad_request(
+            "名称不能为空，且不超过 100 字",
+            "a name of 1 to 100 characters is required",
+        )
+        .with_reason("invalid_name")
+        .in_lang(principal.lang));
     }
     Ok(name.to_owned())
 }
@@ -120,13 +128,21 @@ async fn create_unit(
     })?;
     let mut tx = state.store.write().await?;
     let unit = tx
-        .create_unit(state.clock.now(), principal.actor(), &name, tier, body.superior.map(UnitId))
+        .create_unit(
+            state.clock.now(),
+            principal.actor(),
+            &name,
+            tier,
+            body.superior.map(UnitId),
+        )
         .await
         .map_err(|e| ApiError::from(e).in_lang(principal.lang))?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": unit.id, "name": unit.name, "tier": tier_code(unit.tier), "superior": unit.superior })),
+        Json(
+            json!({ "id": unit.id, "name": unit.name, "tier": tier_code(unit.tier), "superior": unit.superior }),
+        ),
     ))
 }
 
@@ -148,13 +164,19 @@ async fn create_department(
     let mut tx = state.store.write().await?;
     let existing = tx.list_departments(UnitId(unit)).await?;
     if existing.iter().any(|d| d.name == name) {
-        return Err(ApiError::conflict(format!("该单位已有部门“{name}”"), format!("the unit already has a department {name:?}"))
-            .in_lang(principal.lang));
+        return Err(ApiError::conflict(
+            format!("该单位已有部门“{name}”"),
+            format!("the unit already has a department {name:?}"),
+        )
+        .in_lang(principal.lang));
     }
     let department = tx
         .create_department(state.clock.now(), principal.actor(), UnitId(unit), &name)
         .await
         .map_err(|e| ApiError::from(e).in_lang(principal.lang))?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": department.id, "unit": department.unit, "name": department.name }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": department.id, "unit": department.unit, "name": department.name })),
+    ))
 }

@@ -316,10 +316,22 @@ async fn seed_organisation(tx: &mut WriteTx, now: Timestamp) -> ApiResult<()> {
         .create_unit(now, Actor::System, "国家某部", UnitTier::Central, None)
         .await?;
     let province = tx
-        .create_unit(now, Actor::System, "某省某厅", UnitTier::Provincial, Some(ministry.id))
+        .create_unit(
+            now,
+            Actor::System,
+            "某省某厅",
+            UnitTier::Provincial,
+            Some(ministry.id),
+        )
         .await?;
     let bureau = tx
-        .create_unit(now, Actor::System, "某市某局", UnitTier::Prefecture, Some(province.id))
+        .create_unit(
+            now,
+            Actor::System,
+            "某市某局",
+            UnitTier::Prefecture,
+            Some(province.id),
+        )
         .await?;
     if (ministry.id, province.id, bureau.id) != (UNIT_MINISTRY, UNIT_PROVINCE, UNIT_BUREAU) {
         return Err(ApiError::internal(&"demo units did not get ids 1, 2, 3"));
@@ -350,8 +362,10 @@ async fn seed_people(tx: &mut WriteTx, today: Date, now: Timestamp, hash: &str) 
         let minutes = if p.login == "chen.jing" { 120 } else { 960 };
         let training_day = year_start.max(today.checked_sub(40.days()).unwrap_or(today));
         let training = if p.category.is_some() {
-            vec![TrainingRecord::new(id, training_day, minutes, "保密法律法规与保密常识")
-                .map_err(|e| ApiError::internal(&e))?]
+            vec![
+                TrainingRecord::new(id, training_day, minutes, "保密法律法规与保密常识")
+                    .map_err(|e| ApiError::internal(&e))?,
+            ]
         } else {
             Vec::new()
         };

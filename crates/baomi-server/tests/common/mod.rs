@@ -55,7 +55,12 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = dir.path().join("baomi.sqlite").display().to_string();
-                TestDb { backend, url, postgres: None, _dir: Some(dir) }
+                TestDb {
+                    backend,
+                    url,
+                    postgres: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 sqlx::any::install_default_drivers();
@@ -71,13 +76,17 @@ impl TestDb {
                     COUNTER.fetch_add(1, Ordering::SeqCst),
                     nanos
                 );
-                let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL is required for the service suite and is not reachable at \
+                let mut conn = sqlx::AnyConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL is required for the service suite and is not reachable at \
                          {admin} ({e}). Start it or set BAOMI_TEST_POSTGRES_URL."
-                    )
-                });
-                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+                        )
+                    });
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .unwrap();
                 conn.close().await.unwrap();
                 let base = admin.split('?').next().unwrap();
                 let prefix = &base[..base.rfind('/').unwrap()];
@@ -149,7 +158,15 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer { db, base, clock, store, state, shutdown: Some(tx), task: Some(task) }
+        TestServer {
+            db,
+            base,
+            clock,
+            store,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
     }
 
     /// Stops serving (the store stays open).
@@ -170,36 +187,50 @@ impl TestServer {
     /// Moves the server's clock by whole days.
     pub fn advance_days(&self, days: i64) {
         let now = self.clock.now();
-        self.clock.set(now.checked_add(jiff::SignedDuration::from_hours(24 * days)).unwrap());
+        self.clock.set(
+            now.checked_add(jiff::SignedDuration::from_hours(24 * days))
+                .unwrap(),
+        );
     }
 
     /// The demo person id of `login`.
     pub fn person(&self, login: &str) -> i64 {
-        demo::person_id(login).unwrap_or_else(|| panic!("no demo person {login}")).0
+        demo::person_id(login)
+            .unwrap_or_else(|| panic!("no demo person {login}"))
+            .0
     }
 
     /// The current TOTP code of a demo account that has one.
     pub fn totp_code(&self, login: &str) -> Option<String> {
-        let secret = demo::accounts().into_iter().find(|a| a.login == login)?.totp_secret?;
+        let secret = demo::accounts()
+            .into_iter()
+            .find(|a| a.login == login)?
+            .totp_secret?;
         let bytes = totp::base32_decode(secret)?;
         totp::code_at(&bytes, self.clock.now().as_second())
     }
 
     /// Logs in as a demo account with a session cookie (and its CSRF token).
     pub async fn login(&self, login: &str) -> Client {
-        self.try_login(login, demo::DEMO_PASSWORD).await.unwrap_or_else(|(s, b)| {
-            panic!("login {login} failed: {s} {b}")
-        })
+        self.try_login(login, demo::DEMO_PASSWORD)
+            .await
+            .unwrap_or_else(|(s, b)| panic!("login {login} failed: {s} {b}"))
     }
 
     /// Logs in as a demo account with a bearer token.
     pub async fn login_bearer(&self, login: &str) -> Client {
         let http = reqwest::Client::new();
-        let mut body = serde_json::json!({ "login": login, "password": demo::DEMO_PASSWORD, "bearer": true });
+        let mut body =
+            serde_json::json!({ "login": login, "password": demo::DEMO_PASSWORD, "bearer": true });
         if let Some(code) = self.totp_code(login) {
             body["totp"] = Value::String(code);
         }
-        let response = http.post(format!("{}/api/v1/auth/login", self.base)).json(&body).send().await.unwrap();
+        let response = http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         Client {
@@ -212,13 +243,22 @@ impl TestServer {
     }
 
     /// Tries a session login with `password`; the error is (status, body).
-    pub async fn try_login(&self, login: &str, password: &str) -> Result<Client, (StatusCode, Value)> {
+    pub async fn try_login(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<Client, (StatusCode, Value)> {
         let http = reqwest::Client::new();
         let mut body = serde_json::json!({ "login": login, "password": password });
         if let Some(code) = self.totp_code(login) {
             body["totp"] = Value::String(code);
         }
-        let response = http.post(format!("{}/api/v1/auth/login", self.base)).json(&body).send().await.unwrap();
+        let response = http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let cookie = response
             .headers()
@@ -241,7 +281,13 @@ impl TestServer {
 
     /// A client with no credentials.
     pub fn anonymous(&self) -> Client {
-        Client { http: reqwest::Client::new(), base: self.base.clone(), cookie: None, csrf: None, bearer: None }
+        Client {
+            http: reqwest::Client::new(),
+            base: self.base.clone(),
+            cookie: None,
+            csrf: None,
+            bearer: None,
+        }
     }
 
     /// Audit entries matching an action prefix, newest first (read straight from the store).
@@ -249,7 +295,10 @@ impl TestServer {
         let mut tx = self.store.read().await.unwrap();
         let entries = tx
             .search_audit(
-                &baomi_store::AuditSearch { action_prefix: Some(action_prefix.to_owned()), ..Default::default() },
+                &baomi_store::AuditSearch {
+                    action_prefix: Some(action_prefix.to_owned()),
+                    ..Default::default()
+                },
                 None,
                 1000,
             )
@@ -287,26 +336,41 @@ impl Client {
 
     /// GET, answering (status, JSON body or Null).
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self.request(reqwest::Method::GET, path).send().await.unwrap();
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// GET, answering the raw response (exports).
     pub async fn get_raw(&self, path: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path).send().await.unwrap()
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// POST JSON, answering (status, JSON body or Null).
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self.request(reqwest::Method::POST, path).json(&body).send().await.unwrap();
+        let response = self
+            .request(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// The same client without its CSRF token (to test the CSRF check).
     pub fn without_csrf(&self) -> Client {
-        Client { csrf: None, ..self.clone() }
+        Client {
+            csrf: None,
+            ..self.clone()
+        }
     }
 }
 
