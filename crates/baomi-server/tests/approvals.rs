@@ -185,3 +185,32 @@ both_backends!(
         assert_eq!(body["status"], "approved");
     }
 );
+
+both_backends!(
+    r1_5_a_newly_granted_classifier_receives_proposals_in_the_inbox,
+    |server| async move {
+        // li.na holds no classifier grant: a proposal does not reach her.
+        let first = file(&server, "liu.yang", secret_proposal("绿地系统规划调整")).await;
+        let keeper = server.login("li.na").await;
+        assert!(!inbox_ids(&keeper, "box=inbox").await.contains(&first));
+        // The security administrator grants her (R1.5): the grant, not a role, routes proposals.
+        let (status, body) = server
+        .login("secadmin")
+        .await
+        .post(
+            "/api/v1/classifiers",
+            json!({ "person": server.person("li.na"), "highest_level": "secret", "trained": true,
+                "certificate_expires": "2030-12-31" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(inbox_ids(&keeper, "box=inbox").await.contains(&first));
+        let (status, body) = keeper
+            .post(
+                &format!("/api/v1/approvals/{first}/approve"),
+                json!({ "reason": "同意" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+);

@@ -25,7 +25,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use baomi_core::access::Role;
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::carriers::ApproverRole;
 use baomi_core::ids::UnitId;
@@ -45,6 +44,18 @@ pub fn routes() -> Router<AppState> {
 
 fn object_ref(id: i64) -> ObjectRef {
     ObjectRef::new("approval", id)
+}
+
+/// The units `principal` holds a classifier grant for (R1.5).
+async fn grant_units(state: &AppState, principal: &Principal) -> ApiResult<Vec<UnitId>> {
+    let mut tx = state.store.read().await?;
+    let grants = crate::api::matters::classifier_grants(&mut tx, Some(principal.id())).await?;
+    tx.finish().await?;
+    Ok(grants
+        .iter()
+        .filter(|g| g.classifier.person == principal.id())
+        .map(|g| g.classifier.unit)
+        .collect())
 }
 
 /// Every unit (the organisation is small; read once per request).
@@ -100,15 +111,20 @@ fn chain_above(units: &[baomi_store::Unit], unit: UnitId) -> Vec<UnitId> {
 /// Whether `principal` is someone this request is routed to (before the core's own check).
 /// `superiors` are the units above the request's unit that may set its level by law (R1.4): a
 /// proposal reaches their classifiers only when its own unit may not set the level.
-fn routed_to(request: &ApprovalRequest, principal: &Principal, superiors: &[UnitId]) -> bool {
+/// `grant_units` are the units the principal holds a classifier grant for (R1.5): the grant, not
+/// a role, is what lets a person decide proposals.
+fn routed_to(
+    request: &ApprovalRequest,
+    principal: &Principal,
+    superiors: &[UnitId],
+    grant_units: &[UnitId],
+) -> bool {
     if principal.id() == request.requested_by {
         return false;
     }
     match request.subject {
         ApprovalSubject::Proposal { .. } => {
-            principal.has_role(Role::Classifier)
-                && (principal.person.unit == request.unit
-                    || superiors.contains(&principal.person.unit))
+            grant_units.contains(&request.unit) || grant_units.iter().any(|u| superiors.contains(u))
         }
         _ => {
             principal.person.unit == request.unit
@@ -123,13 +139,18 @@ fn routed_to(request: &ApprovalRequest, principal: &Principal, superiors: &[Unit
 /// Whether `principal` may try to decide: routed to them, or holding any approver role in the
 /// unit (the core then says whose approval the action really needs), or the requester (the
 /// core then refuses the self-approval with its rule).
-fn may_attempt(request: &ApprovalRequest, principal: &Principal, superiors: &[UnitId]) -> bool {
-    if routed_to(request, principal, superiors) {
+fn may_attempt(
+    request: &ApprovalRequest,
+    principal: &Principal,
+    superiors: &[UnitId],
+    grant_units: &[UnitId],
+) -> bool {
+    if routed_to(request, principal, superiors, grant_units) {
         return true;
     }
     let same_unit = principal.person.unit == request.unit;
     match request.subject {
-        ApprovalSubject::Proposal { .. } => same_unit && principal.has_role(Role::Classifier),
+        ApprovalSubject::Proposal { .. } => grant_units.contains(&request.unit),
         _ => same_unit && !principal.person.approver_roles.is_empty(),
     }
 }
@@ -164,6 +185,7 @@ async fn list(
         filter.holder = Some(principal.id().0);
     }
     let units = all_units(&state).await?;
+    let grant_units = grant_units(&state, &principal).await?;
     let mut tx = state.store.read().await?;
     let all: Vec<Loaded<ApprovalRequest>> = load_all(&mut tx, &filter, order, descending).await?;
     tx.finish().await?;
@@ -174,7 +196,12 @@ async fn list(
             "mine" => request.requested_by == principal.id(),
             "decided" => request.steps.iter().any(|s| s.by == principal.id()),
             // A proposal of a lower unit also reaches the classifiers above it (R1.4).
-            "inbox" => routed_to(request, &principal, &escalation_units(&units, request)),
+            "inbox" => routed_to(
+                request,
+                &principal,
+                &escalation_units(&units, request),
+                &grant_units,
+            ),
             _ => {
                 return Err(ApiError::bad_request(
                     format!("未知的收件箱 {which:?}（应为 inbox、mine 或 decided）"),
@@ -233,7 +260,13 @@ async fn show(
         return Err(ApiError::not_found().in_lang(principal.lang));
     };
     let superiors = superiors(&state, &loaded.value).await?;
-    if !(took_part(&loaded.value, &principal) || may_attempt(&loaded.value, &principal, &superiors))
+    if !(took_part(&loaded.value, &principal)
+        || may_attempt(
+            &loaded.value,
+            &principal,
+            &superiors,
+            &grant_units(&state, &principal).await?,
+        ))
     {
         // Not found, not forbidden: whoever has no part in it learns nothing of it.
         return Err(ApiError::not_found().in_lang(principal.lang));
@@ -327,7 +360,8 @@ async fn decide(
         return Err(ApiError::not_found().in_lang(lang));
     };
     let superiors = superiors(&state, &found.value).await?;
-    if !may_attempt(&found.value, &principal, &superiors) {
+    let grants = grant_units(&state, &principal).await?;
+    if !may_attempt(&found.value, &principal, &superiors, &grants) {
         return Err(deny_role(
             &state,
             &principal,
