@@ -19,6 +19,7 @@ pub mod people;
 pub mod state;
 pub mod timed;
 pub mod totp;
+pub mod web;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
@@ -48,9 +49,11 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// The whole service as a router (API and, later, the web UI).
+/// The whole service as a router: the API and the web UI.
 pub fn app(state: AppState) -> Router {
-    api::router(state).layer(axum::middleware::map_response(security_headers))
+    api::router(state.clone())
+        .merge(web::routes(state))
+        .layer(axum::middleware::map_response(security_headers))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves. The time-driven rules (R1.9, R13.4)
