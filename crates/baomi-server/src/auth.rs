@@ -4,9 +4,26 @@
 //!
 //! * Secrets are never stored: passwords as argon2id PHC strings, sessions and tokens as the
 //!   SHA-256 of a 256-bit random secret. Nothing here logs a password, a token or a TOTP code.
-//! * A session ends after `session_idle` without a request and `session_absolute` after login;
-//!   the idle clock is kept in memory and an idle session is revoked in the database, so a
-//!   restart does not revive it. Bearer tokens have an absolute lifetime only.
+//! * A session ends after `session_idle` without a request and `session_absolute` after login.
+//!   The idle clock (the time of the last request, from login on) is kept in process memory
+//!   only. A session a request finds idle is revoked in the database, so it stays ended after
+//!   a restart; but a restart forgets the idle clocks, so a session that went idle and was not
+//!   used again is not revoked, and after the restart its idle clock starts again at its next
+//!   request (its absolute end still holds). Bearer tokens have an absolute lifetime only.
+//! * Lockout: `lockout_failures` consecutive failed proofs of the password (logins, password
+//!   changes, replacing the second factor) lock the account, for doubling times. The count and
+//!   the lock are decided on the account row re-read inside the (serialised) write
+//!   transaction, after the slow password check, so concurrent guesses all count and none gets
+//!   past a lock another set; while locked, not even the right password is honoured.
+//! * No login enumeration: the password is verified (argon2, against a dummy hash for an
+//!   unknown login) before the account's state decides anything; unknown and disabled logins
+//!   answer exactly as a wrong password does. Password checks run at most
+//!   [`AppState::password_checks`] at a time.
+//! * A password change ends every other session and token of the account: a credential issued
+//!   before the account's current password was set (whole seconds) is refused. The one that made
+//!   the change is exempted in process memory, so after a restart it must log in again too.
+//! * A TOTP code is accepted once per account (the last used step is kept in process memory);
+//!   replacing an enrolled second factor needs the current password and a current code.
 //! * Cookie-authenticated changes need the session's CSRF token in `X-CSRF-Token`
 //!   (`SameSite=Strict` already stops cross-site requests in current browsers; the token also
 //!   covers older ones).
@@ -37,7 +54,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "baomi_session";
@@ -113,14 +130,37 @@ struct Cached {
 #[derive(Debug, Default)]
 pub struct PrincipalCache {
     entries: Mutex<HashMap<String, Cached>>,
+    /// Credentials that changed their account's password, with the time the new password was
+    /// set: they outlive the change that ends every other credential of the account.
+    kept: Mutex<HashMap<String, Timestamp>>,
+}
+
+fn locked_map<K, V, R>(map: &Mutex<HashMap<K, V>>, f: impl FnOnce(&mut HashMap<K, V>) -> R) -> R {
+    match map.lock() {
+        Ok(mut map) => f(&mut map),
+        Err(poisoned) => f(&mut poisoned.into_inner()),
+    }
 }
 
 impl PrincipalCache {
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, Cached>) -> R) -> R {
-        match self.entries.lock() {
-            Ok(mut map) => f(&mut map),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        locked_map(&self.entries, f)
+    }
+
+    /// Keeps `token_hash` valid past the password change that set the password at `set`.
+    fn keep(&self, token_hash: &str, set: Timestamp) {
+        locked_map(&self.kept, |kept| kept.insert(token_hash.to_owned(), set));
+    }
+
+    /// Whether `token_hash` made the password change that set the password at `set`.
+    fn is_kept(&self, token_hash: &str, set: Timestamp) -> bool {
+        locked_map(&self.kept, |kept| kept.get(token_hash) == Some(&set))
+    }
+
+    /// Forgets an ended credential.
+    fn forget(&self, token_hash: &str) {
+        self.with(|map| map.remove(token_hash));
+        locked_map(&self.kept, |kept| kept.remove(token_hash));
     }
 }
 
@@ -286,6 +326,12 @@ async fn load_principal(
     if account.disabled {
         return Ok(None);
     }
+    // A password change ends every credential issued before it, but the one that made it.
+    if credential.created < account.password_set
+        && !state.principals.is_kept(token_hash, account.password_set)
+    {
+        return Ok(None);
+    }
     let Some(Loaded { value: person, .. }) = load::<Person>(&mut tx, credential.person.0).await?
     else {
         return Ok(None);
@@ -391,6 +437,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if !constant_time_eq(sent, &principal.csrf) {
+            audit_refused_request(state, &principal, parts, "auth.csrf", "csrf").await?;
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf",
@@ -415,6 +462,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
                     "enrol a TOTP second factor first (R13.1)",
                 ),
             };
+            audit_refused_request(state, &principal, parts, "auth.restricted", code).await?;
             return Err(ApiError::new(StatusCode::FORBIDDEN, code, zh, en)
                 .with_rule(RuleId(match restriction {
                     Restriction::ChangePassword => "R4.2",
@@ -424,6 +472,30 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
         }
     }
     Ok(principal)
+}
+
+/// R13.1: a request refused before any handler (a missing CSRF token, a restricted session
+/// reaching beyond what it may) is a denial like any other, and audited as one: a forged
+/// cross-site request shows in the trail under the person it tried to act as.
+async fn audit_refused_request(
+    state: &AppState,
+    principal: &Principal,
+    parts: &Parts,
+    action: &str,
+    reason: &str,
+) -> ApiResult<()> {
+    let path: String = parts.uri.path().chars().take(200).collect();
+    state
+        .audit
+        .record(
+            AuditDraft::new(state.clock.now(), principal.actor(), action)
+                .outcome(Outcome::Denied {
+                    reason: reason.to_owned(),
+                })
+                .detail(json!({ "method": parts.method.as_str(), "path": path }).to_string()),
+        )
+        .await
+        .map(|_| ())
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -466,8 +538,29 @@ async fn end_session(
     )
     .await?;
     tx.commit().await?;
-    state.principals.with(|map| map.remove(token_hash));
+    state.principals.forget(token_hash);
     Ok(())
+}
+
+/// Starts a new credential's idle clock at login (caches its principal): otherwise the time
+/// between login and the first request would not count towards `session_idle`. A failure
+/// here only means the first request loads the principal itself.
+async fn start_idle_clock(state: &AppState, token_hash: &str, kind: CredentialKind) {
+    let now = state.clock.now();
+    let generation = state.generation();
+    if let Ok(Some((principal, expires))) = load_principal(state, token_hash, kind, now).await {
+        state.principals.with(|map| {
+            map.insert(
+                token_hash.to_owned(),
+                Cached {
+                    principal,
+                    generation,
+                    last_seen: now,
+                    expires,
+                },
+            )
+        });
+    }
 }
 
 fn credential_kind_code(kind: CredentialKind) -> &'static str {
@@ -546,17 +639,90 @@ pub async fn login(State(state): State<AppState>, Json(request): Json<LoginReque
     }
 }
 
+/// Verifies `password` against the PHC `hash` on the blocking pool, waiting for one of
+/// [`AppState::password_checks`] first (a login flood queues instead of taking every core).
+/// The permit goes with the check, so it is held until the check ends even if the client
+/// goes away.
+async fn verify_bounded(state: &AppState, hash: String, password: String) -> ApiResult<bool> {
+    let permit = Arc::clone(&state.password_checks)
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&hash, &password);
+        drop(permit);
+        ok
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))
+}
+
+/// [`hash_password`] on the blocking pool, under the same bound as [`verify_bounded`].
+async fn hash_bounded(state: &AppState, password: String) -> ApiResult<String> {
+    let permit = Arc::clone(&state.password_checks)
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    tokio::task::spawn_blocking(move || {
+        let hash = hash_password(&password);
+        drop(permit);
+        hash
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+}
+
+/// The end of the account's lock, if it is locked at `now`.
+fn locked_now(account: &Account, now: Timestamp) -> Option<Timestamp> {
+    account.locked_until.filter(|until| *until > now)
+}
+
+/// Counts one failed proof of the password (login, password change, second-factor
+/// replacement) and locks the account once the count reaches `lockout_failures`, for
+/// `lockout` doubled by each further failure, at most a day. The lock's end when it locks.
+fn count_failure(state: &AppState, account: &mut Account, now: Timestamp) -> Option<Timestamp> {
+    account.failed_count = account.failed_count.saturating_add(1);
+    let threshold = state.config.lockout_failures;
+    if account.failed_count < threshold {
+        return None;
+    }
+    let doublings = (account.failed_count - threshold).min(16);
+    let base = SignedDuration::try_from(state.config.lockout).unwrap_or(MAX_LOCK);
+    let lock = base
+        .checked_mul(1i32 << doublings)
+        .unwrap_or(MAX_LOCK)
+        .min(MAX_LOCK);
+    let until = now.checked_add(lock).unwrap_or(now);
+    account.locked_until = Some(until);
+    Some(until)
+}
+
+/// The second factor of a login attempt.
+enum SecondFactor {
+    /// None enrolled.
+    NotEnrolled,
+    /// Enrolled, and the code matched this step.
+    Matched(u64),
+    /// Enrolled, and no code or a wrong one.
+    Wrong,
+}
+
 async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Response> {
     if request.password.len() > MAX_PASSWORD_BYTES || request.login.len() > 256 {
         return Err(bad_credentials());
     }
     let now = state.clock.now();
     let mut tx = state.store.read().await?;
-    let account = tx.account_by_login(request.login.trim()).await?;
+    let found = tx.account_by_login(request.login.trim()).await?;
     tx.finish().await?;
-    let Some(account) = account else {
-        let password = request.password.clone();
-        let _ = tokio::task::spawn_blocking(move || verify_password(dummy_hash(), &password)).await;
+    // No login enumeration: the password is verified first whatever the account's state —
+    // against a dummy hash of the same cost when there is no account — so neither the time
+    // taken nor the answer tells an unknown or disabled login from a wrong password.
+    let hash = found
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |a| a.password_hash.clone());
+    let password_ok = verify_bounded(state, hash, request.password.clone()).await?;
+    let Some(found) = found else {
         audit_login_refused(
             state,
             Actor::Unauthenticated,
@@ -566,51 +732,60 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         .await?;
         return Err(bad_credentials());
     };
-    let actor = Actor::Person(account.person);
+    let actor = Actor::Person(found.person);
+    let mut tx = state.store.write().await?;
+    // Decide on the row as it is now, inside the serialised write, not as it was before the
+    // slow verification: concurrent guesses all count, and none gets past a lock that another
+    // one set meanwhile.
+    let Some(mut account) = tx.account(found.person).await? else {
+        tx.rollback().await?;
+        audit_login_refused(state, actor, &request.login, "unknown_login").await?;
+        return Err(bad_credentials());
+    };
     if account.disabled {
+        tx.rollback().await?;
         audit_login_refused(state, actor, &request.login, "disabled").await?;
         return Err(bad_credentials());
     }
-    if let Some(until) = account.locked_until.filter(|u| *u > now) {
+    // Locked: 423 with the lock's end, whether the password was right or wrong. It is
+    // answered only after the password check (so it takes as long as any other answer) and
+    // never depends on the password (so a lock is no oracle to keep guessing on). It does say
+    // that the login exists: the price of telling its owner why the right password fails and
+    // until when, and reachable only after `lockout_failures` wrong guesses. Not even the
+    // right password is honoured while locked.
+    if let Some(until) = locked_now(&account, now) {
+        tx.rollback().await?;
         audit_login_refused(state, actor, &request.login, "locked").await?;
         return Err(locked(until, Lang::Zh));
     }
-    let hash = account.password_hash.clone();
-    let password = request.password.clone();
-    let password_ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let totp_ok = match (&account.totp_secret, &request.totp) {
-        (None, _) => true,
-        (Some(secret), Some(code)) => totp::verify(secret, code, now.as_second()),
-        (Some(_), None) => false,
+    let second = match (&account.totp_secret, &request.totp) {
+        (None, _) => SecondFactor::NotEnrolled,
+        (Some(secret), Some(code)) => match totp::verify_step(secret, code, now.as_second()) {
+            Some(step) => SecondFactor::Matched(step),
+            None => SecondFactor::Wrong,
+        },
+        (Some(_), None) => SecondFactor::Wrong,
     };
-    let mut tx = state.store.write().await?;
-    // Re-read inside the write: concurrent failures must all count.
-    let Some(mut account) = tx.account(account.person).await? else {
-        return Err(bad_credentials());
-    };
-    if !(password_ok && totp_ok) {
-        account.failed_count = account.failed_count.saturating_add(1);
-        let threshold = state.config.lockout_failures;
-        let mut answer = bad_credentials();
-        if account.failed_count >= threshold {
-            let doublings = (account.failed_count - threshold).min(16);
-            let base = SignedDuration::try_from(state.config.lockout).unwrap_or(MAX_LOCK);
-            let lock = base
-                .checked_mul(1i32 << doublings)
-                .unwrap_or(MAX_LOCK)
-                .min(MAX_LOCK);
-            let until = now.checked_add(lock).unwrap_or(now);
-            account.locked_until = Some(until);
-            answer = locked(until, Lang::Zh);
+    let refused = if !password_ok {
+        Some("bad_password")
+    } else {
+        match second {
+            SecondFactor::NotEnrolled => None,
+            SecondFactor::Wrong => Some("bad_totp"),
+            // A code is accepted once: the step is claimed only with the right password, so
+            // wrong guesses cannot use up the owner's codes.
+            SecondFactor::Matched(step) => {
+                if state.totp_steps.claim(account.person.0, step) {
+                    None
+                } else {
+                    Some("totp_replayed")
+                }
+            }
         }
+    };
+    if let Some(reason) = refused {
+        let lock = count_failure(state, &mut account, now);
         tx.update_account(&account).await?;
-        let reason = if password_ok {
-            "bad_totp"
-        } else {
-            "bad_password"
-        };
         tx.append_audit(
             AuditDraft::new(now, actor, "auth.login")
                 .on(ObjectRef::person(account.person))
@@ -628,8 +803,12 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         )
         .await?;
         tx.commit().await?;
-        state.people_changed();
-        return Err(answer);
+        // No `people_changed`: the count and the lock are no part of a cached principal (a
+        // lock stops logins, not the sessions already open), so nobody's cache is flushed.
+        return Err(match lock {
+            Some(until) => locked(until, Lang::Zh),
+            None => bad_credentials(),
+        });
     }
     account.failed_count = 0;
     account.locked_until = None;
@@ -655,8 +834,9 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
             .unwrap_or(if request.bearer { "script" } else { "browser" }),
         64,
     );
+    let token_hash = digest_hex(&secret);
     tx.insert_credential(&Credential {
-        token_hash: digest_hex(&secret),
+        token_hash: token_hash.clone(),
         person: account.person,
         kind,
         label: label.clone(),
@@ -673,6 +853,7 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
     )
     .await?;
     tx.commit().await?;
+    start_idle_clock(state, &token_hash, kind).await;
     let lang = if account.lang == "en" {
         Lang::En
     } else {
@@ -780,6 +961,10 @@ impl std::fmt::Debug for PasswordChange {
 }
 
 /// Changes one's own password (R4.2 policy of the system level; not the same as before).
+/// A wrong current password counts towards the lockout like a failed login (a stolen session
+/// must not become a way to guess the password); while the account is locked even the right
+/// one is refused. On success every other session and bearer token of the account ends; this
+/// one stays.
 pub async fn change_password(
     State(state): State<AppState>,
     principal: Principal,
@@ -798,51 +983,81 @@ pub async fn change_password(
         .with_reason("password_reused")
         .in_lang(lang));
     }
+    if change.current.len() > MAX_PASSWORD_BYTES {
+        return Err(bad_credentials().in_lang(lang));
+    }
+    let now = state.clock.now();
     let mut tx = state.store.read().await?;
     let account = tx
         .account(principal.id())
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
     tx.finish().await?;
-    let hash = account.password_hash.clone();
-    let current = change.current.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &current))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let now = state.clock.now();
-    if !ok {
-        state
-            .audit
-            .record(
-                AuditDraft::new(now, principal.actor(), "auth.password_change")
-                    .on(ObjectRef::person(principal.id()))
-                    .outcome(Outcome::Denied {
-                        reason: "bad_password".to_owned(),
-                    }),
-            )
-            .await?;
-        return Err(bad_credentials().in_lang(lang));
+    // The caller is this account: answering "locked" before checking tells nothing new, and
+    // not checking while locked is no oracle.
+    if let Some(until) = locked_now(&account, now) {
+        return Err(locked(until, lang));
     }
-    let new_hash = {
-        let new = change.new.clone();
-        tokio::task::spawn_blocking(move || hash_password(&new))
-            .await
-            .map_err(|e| ApiError::internal(&e))??
+    let ok = verify_bounded(
+        &state,
+        account.password_hash.clone(),
+        change.current.clone(),
+    )
+    .await?;
+    let new_hash = if ok {
+        Some(hash_bounded(&state, change.new.clone()).await?)
+    } else {
+        None
     };
     let mut tx = state.store.write().await?;
     let mut account = tx
         .account(principal.id())
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    // Concurrent wrong guesses may have locked it meanwhile.
+    if let Some(until) = locked_now(&account, now) {
+        tx.rollback().await?;
+        return Err(locked(until, lang));
+    }
+    let Some(new_hash) = new_hash else {
+        let lock = count_failure(&state, &mut account, now);
+        tx.update_account(&account).await?;
+        tx.append_audit(
+            AuditDraft::new(now, principal.actor(), "auth.password_change")
+                .on(ObjectRef::person(principal.id()))
+                .outcome(Outcome::Denied {
+                    reason: "bad_password".to_owned(),
+                })
+                .detail(
+                    json!({
+                        "failed_count": account.failed_count,
+                        "locked_until": account.locked_until.map(|t| t.to_string()),
+                    })
+                    .to_string(),
+                ),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(match lock {
+            Some(until) => locked(until, lang),
+            None => bad_credentials().in_lang(lang),
+        });
+    };
     account.password_hash = new_hash;
     account.password_set = now;
     account.must_change = false;
+    account.failed_count = 0;
+    account.locked_until = None;
     tx.update_account(&account).await?;
     tx.append_audit(
         AuditDraft::new(now, principal.actor(), "auth.password_change")
-            .on(ObjectRef::person(principal.id())),
+            .on(ObjectRef::person(principal.id()))
+            .detail(json!({ "other_credentials_ended": true }).to_string()),
     )
     .await?;
+    // Every credential issued before `password_set` is refused from now on (`load_principal`)
+    // but this one.
+    state.principals.keep(&principal.token_hash, now);
     tx.commit().await?;
     state.people_changed();
     Ok(Json(
@@ -908,6 +1123,12 @@ pub struct TotpConfirm {
     pub secret: String,
     /// A current code from it.
     pub code: String,
+    /// The current password: required to replace a second factor already enrolled.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A current code of the second factor already enrolled: required to replace it.
+    #[serde(default)]
+    pub current_code: Option<String>,
 }
 
 impl std::fmt::Debug for TotpConfirm {
@@ -916,14 +1137,30 @@ impl std::fmt::Debug for TotpConfirm {
     }
 }
 
-/// Puts a TOTP secret in force after checking a code from it.
+fn reauthentication_required(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "reauthentication_required",
+        "更换已绑定的动态口令须重新验证身份：请提供当前密码（password）和当前动态口令（current_code）",
+        "replacing an enrolled second factor needs re-authentication: give the current password \
+         (password) and a current one-time code (current_code)",
+    )
+    .with_rule(RuleId("R13.1"))
+    .in_lang(lang)
+}
+
+/// Puts a TOTP secret in force after checking a code from it. Replacing a second factor
+/// already enrolled also needs the current password and a current code of the enrolled one
+/// (a stolen session must not be able to swap the second factor); failures there count
+/// towards the lockout like failed logins.
 pub async fn totp_confirm(
     State(state): State<AppState>,
     principal: Principal,
     Json(confirm): Json<TotpConfirm>,
 ) -> ApiResult<Json<serde_json::Value>> {
+    let lang = principal.lang;
     let now = state.clock.now();
-    if !totp::verify(&confirm.secret, &confirm.code, now.as_second()) {
+    let Some(new_step) = totp::verify_step(&confirm.secret, &confirm.code, now.as_second()) else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "refused",
@@ -931,21 +1168,106 @@ pub async fn totp_confirm(
             "the one-time code is wrong; check the device's clock and try again",
         )
         .with_reason("bad_totp")
-        .in_lang(principal.lang));
-    }
+        .in_lang(lang));
+    };
+    let mut tx = state.store.read().await?;
+    let account = tx
+        .account(principal.id())
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    tx.finish().await?;
+    // Replacing: prove the password and the enrolled factor (the password check is the slow
+    // part, so it is done before the write transaction).
+    let proof = match &account.totp_secret {
+        None => None,
+        Some(enrolled) => {
+            if let Some(until) = locked_now(&account, now) {
+                return Err(locked(until, lang));
+            }
+            let (Some(password), Some(current_code)) = (&confirm.password, &confirm.current_code)
+            else {
+                return Err(reauthentication_required(lang));
+            };
+            if password.len() > MAX_PASSWORD_BYTES {
+                return Err(bad_credentials().in_lang(lang));
+            }
+            let password_ok =
+                verify_bounded(&state, account.password_hash.clone(), password.clone()).await?;
+            Some((
+                enrolled.clone(),
+                password_ok,
+                totp::verify_step(enrolled, current_code, now.as_second()),
+            ))
+        }
+    };
     let mut tx = state.store.write().await?;
     let mut account = tx
         .account(principal.id())
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    let replacing = account.totp_secret.is_some();
+    if replacing {
+        if let Some(until) = locked_now(&account, now) {
+            tx.rollback().await?;
+            return Err(locked(until, lang));
+        }
+        // Enrolled (or replaced) by another request meanwhile: the proof must be of the
+        // factor in force now.
+        let Some((proved_secret, password_ok, old_step)) = proof else {
+            tx.rollback().await?;
+            return Err(reauthentication_required(lang));
+        };
+        let refused = if !password_ok {
+            Some("bad_password")
+        } else if account.totp_secret.as_deref() != Some(proved_secret.as_str()) {
+            Some("bad_totp")
+        } else {
+            match old_step {
+                None => Some("bad_totp"),
+                Some(step) if !state.totp_steps.claim(account.person.0, step) => {
+                    Some("totp_replayed")
+                }
+                Some(_) => None,
+            }
+        };
+        if let Some(reason) = refused {
+            let lock = count_failure(&state, &mut account, now);
+            tx.update_account(&account).await?;
+            tx.append_audit(
+                AuditDraft::new(now, principal.actor(), "auth.totp_enrol")
+                    .on(ObjectRef::person(principal.id()))
+                    .outcome(Outcome::Denied {
+                        reason: reason.to_owned(),
+                    })
+                    .detail(
+                        json!({
+                            "replacing": true,
+                            "failed_count": account.failed_count,
+                            "locked_until": account.locked_until.map(|t| t.to_string()),
+                        })
+                        .to_string(),
+                    ),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(match lock {
+                Some(until) => locked(until, lang),
+                None => bad_credentials().in_lang(lang),
+            });
+        }
+        account.failed_count = 0;
+    }
     account.totp_secret = Some(confirm.secret.trim().to_ascii_uppercase());
     tx.update_account(&account).await?;
     tx.append_audit(
         AuditDraft::new(now, principal.actor(), "auth.totp_enrol")
-            .on(ObjectRef::person(principal.id())),
+            .on(ObjectRef::person(principal.id()))
+            .detail(json!({ "replacing": replacing }).to_string()),
     )
     .await?;
     tx.commit().await?;
+    // The code just shown for the new secret is used: it cannot log in as well.
+    state.totp_steps.reset(account.person.0, new_step);
     state.people_changed();
     Ok(Json(json!({ "ok": true })))
 }
@@ -976,5 +1298,36 @@ pub fn account_for(person: PersonId, new: NewAccount, now: Timestamp) -> Account
         locked_until: None,
         lang: "zh".to_owned(),
         disabled: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unknown login is verified against the dummy hash: it must parse (or the check would
+    /// return at once) and carry the same algorithm and cost as a real hash.
+    #[test]
+    fn r13_1_dummy_hash_costs_what_a_real_one_does() {
+        let real = hash_password("Planning2027").unwrap_or_default();
+        let real = PasswordHash::new(&real).map(|h| {
+            (
+                h.algorithm.to_string(),
+                h.version,
+                h.params.to_string(),
+                h.hash.map(|o| o.len()),
+            )
+        });
+        let dummy = PasswordHash::new(dummy_hash()).map(|h| {
+            (
+                h.algorithm.to_string(),
+                h.version,
+                h.params.to_string(),
+                h.hash.map(|o| o.len()),
+            )
+        });
+        assert!(real.is_ok(), "{real:?}");
+        assert_eq!(dummy, real);
+        assert!(!verify_password(dummy_hash(), "Planning2027"));
     }
 }

@@ -84,7 +84,7 @@ pub const ROUTES: &[RouteDoc] = &[
     r("POST", "/api/v1/auth/password", "auth", "修改本人密码（R4.2）", "change one's password (R4.2)", &["current", "new"], Obj),
     r("POST", "/api/v1/auth/lang", "auth", "设置界面语言", "set the interface language", &["lang"], Obj),
     r("POST", "/api/v1/auth/totp", "auth", "开始绑定动态口令", "begin TOTP enrolment", NONE, Obj),
-    r("POST", "/api/v1/auth/totp/confirm", "auth", "确认绑定动态口令", "confirm TOTP enrolment", &["secret", "code"], Obj),
+    r("POST", "/api/v1/auth/totp/confirm", "auth", "确认绑定动态口令", "confirm TOTP enrolment", &["secret", "code", "password", "current_code"], Obj),
     // Organisation (R1.4)
     r("GET", "/api/v1/units", "organisation", "单位与部门", "units and departments", NONE, Obj),
     r("POST", "/api/v1/units", "organisation", "新建单位", "create a unit", &["name", "tier", "superior"], Obj),

@@ -1,5 +1,6 @@
-//! The service's shared state: the store, the configuration, the clock, the audit writer and
-//! the cache of authenticated principals.
+//! The service's shared state: the store, the configuration, the clock, the audit writer, the
+//! cache of authenticated principals, the bound on concurrent password checks and the TOTP
+//! steps already used.
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -10,7 +11,7 @@ use jiff::tz::{self, TimeZone};
 use jiff::Timestamp;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// Where the service gets the time. The core reads no clock; the service reads this one, and
 /// tests move it (R1.9: declassification at term end, without waiting years).
@@ -163,11 +164,27 @@ pub struct AppState {
     pub clock: Clock,
     /// The group-commit audit writer.
     pub audit: AuditWriter,
-    /// Bumped on every change to people, accounts or credentials: cached principals older than
-    /// this are loaded again, so a revoked right or session takes effect on the next request.
+    /// Bumped on every change to what a cached principal holds (people, rights, the account's
+    /// restrictions and language, credentials): cached principals older than this are loaded
+    /// again, so a revoked right or session takes effect on the next request. Failed logins
+    /// and lockouts change none of that and do not bump it.
     pub generation: Arc<AtomicU64>,
     /// Authenticated principals by the digest of their session or token.
     pub principals: Arc<crate::auth::PrincipalCache>,
+    /// Permits for argon2 password checks (each takes 19 MiB and tens of milliseconds of one
+    /// core): at most this many run at once, so a flood of logins queues here instead of
+    /// taking every core and the memory of the blocking pool.
+    pub password_checks: Arc<Semaphore>,
+    /// The last TOTP step accepted per account (R13.1: a code is accepted once).
+    pub totp_steps: Arc<crate::totp::UsedSteps>,
+}
+
+/// Concurrent password checks: one per core, at least two.
+fn password_check_permits() -> usize {
+    std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(2)
+        .max(2)
 }
 
 impl AppState {
@@ -181,6 +198,8 @@ impl AppState {
             audit,
             generation: Arc::new(AtomicU64::new(1)),
             principals: Arc::new(crate::auth::PrincipalCache::default()),
+            password_checks: Arc::new(Semaphore::new(password_check_permits())),
+            totp_steps: Arc::new(crate::totp::UsedSteps::default()),
         }
     }
 

@@ -7,6 +7,8 @@
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// Seconds per step.
 pub const STEP: i64 = 30;
@@ -71,28 +73,76 @@ pub fn code_at(secret: &[u8], unix_seconds: i64) -> Option<String> {
     hotp(secret, counter, 6).map(|c| format!("{c:06}"))
 }
 
-/// Whether `code` is valid for `secret_base32` at `unix_seconds` (± [`WINDOW`] steps). The
-/// comparison does not stop at the first differing digit.
-pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
-    let Some(secret) = base32_decode(secret_base32) else {
-        return false;
-    };
+/// The step (RFC 6238 counter) that `code` matches for `secret_base32` at `unix_seconds`
+/// (± [`WINDOW`] steps), or `None`. Every candidate step is compared in full: the comparison
+/// does not stop at the first differing digit, nor at the first matching step.
+pub fn verify_step(secret_base32: &str, code: &str, unix_seconds: i64) -> Option<u64> {
+    let secret = base32_decode(secret_base32)?;
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    let mut ok = false;
+    let mut matched = None;
     for step in -WINDOW..=WINDOW {
         let at = unix_seconds.saturating_add(step.saturating_mul(STEP));
-        if let Some(expected) = code_at(&secret, at) {
+        let Ok(counter) = u64::try_from(at.div_euclid(STEP)) else {
+            continue;
+        };
+        if let Some(expected) = hotp(&secret, counter, 6).map(|c| format!("{c:06}")) {
             let diff = expected
                 .bytes()
                 .zip(code.bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            ok |= diff == 0;
+            if diff == 0 {
+                matched = Some(counter);
+            }
         }
     }
-    ok
+    matched
+}
+
+/// Whether `code` is valid for `secret_base32` at `unix_seconds` (± [`WINDOW`] steps). Says
+/// nothing about replay: the service also claims the step in [`UsedSteps`].
+pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
+    verify_step(secret_base32, code, unix_seconds).is_some()
+}
+
+/// The last step accepted per account, so that a code is accepted once (RFC 6238 §5.2: a code
+/// seen by an onlooker, or sent twice, is refused for the rest of its window).
+///
+/// Kept in process memory: after a restart a code accepted in the last
+/// `(2 * WINDOW + 1) * STEP` seconds before it could be accepted once more (the password is
+/// still needed with it).
+#[derive(Debug, Default)]
+pub struct UsedSteps {
+    last: Mutex<HashMap<i64, u64>>,
+}
+
+impl UsedSteps {
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<i64, u64>) -> R) -> R {
+        match self.last.lock() {
+            Ok(mut map) => f(&mut map),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// Accepts `step` for `account` when it is later than the last step accepted for it, and
+    /// records it; `false` (a replay) otherwise.
+    pub fn claim(&self, account: i64, step: u64) -> bool {
+        self.with(|map| match map.get(&account) {
+            Some(&last) if step <= last => false,
+            _ => {
+                map.insert(account, step);
+                true
+            }
+        })
+    }
+
+    /// Records `step` as the last one used for `account` whatever came before (a new secret
+    /// was enrolled with a code from this step; the old secret's steps no longer matter).
+    pub fn reset(&self, account: i64, step: u64) {
+        self.with(|map| map.insert(account, step));
+    }
 }
 
 /// A new random 160-bit secret, base32.
@@ -172,5 +222,31 @@ mod tests {
         assert!(!verify(&secret, &code, now + 3 * STEP));
         assert!(!verify(&secret, "12345", now));
         assert!(!verify(&secret, "abcdef", now));
+    }
+
+    #[test]
+    fn r13_1_totp_verify_step_names_the_matched_step() {
+        let raw = b"12345678901234567890";
+        let secret = base32_encode(raw);
+        let now = 1_700_000_000;
+        let step = u64::try_from(now / STEP).unwrap_or(0);
+        let code = code_at(raw, now).unwrap_or_default();
+        assert_eq!(verify_step(&secret, &code, now), Some(step));
+        // Seen one step later, it still matches its own step (drift), not the later one.
+        assert_eq!(verify_step(&secret, &code, now + STEP), Some(step));
+        assert_eq!(verify_step(&secret, &code, now + 3 * STEP), None);
+    }
+
+    #[test]
+    fn r13_1_totp_used_steps_accept_a_step_once_and_never_an_earlier_one() {
+        let used = UsedSteps::default();
+        assert!(used.claim(7, 100));
+        assert!(!used.claim(7, 100), "replay of the same step");
+        assert!(!used.claim(7, 99), "an earlier step after a later one");
+        assert!(used.claim(8, 100), "another account is apart");
+        assert!(used.claim(7, 101));
+        used.reset(7, 50);
+        assert!(!used.claim(7, 50));
+        assert!(used.claim(7, 51));
     }
 }

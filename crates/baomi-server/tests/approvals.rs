@@ -214,3 +214,67 @@ both_backends!(
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 );
+
+both_backends!(
+    r2_1_r1_7_a_request_reaches_only_approvers_cleared_for_it_and_others_learn_no_content,
+    |server| async move {
+        let mut body = secret_proposal("城市地下人防指挥系统布局（绝密）");
+        body["mark"] = json!("绝密★20年");
+        let approval = file(&server, "liu.yang", body).await;
+        // wang.fang is a classifier of the bureau, but important: she may not handle Top
+        // Secret (R2.1), so it is not in her inbox …
+        let deputy = server.login("wang.fang").await;
+        assert!(!inbox_ids(&deputy, "box=inbox").await.contains(&approval));
+        // … and if she opens it (she may try; the core would refuse her) she sees what it is,
+        // not what it says: no title, no reason.
+        let (status, shown) = deputy.get(&format!("/api/v1/approvals/{approval}")).await;
+        assert_eq!(status, StatusCode::OK, "{shown}");
+        assert_eq!(shown["redacted"], true, "{shown}");
+        assert!(!shown.to_string().contains("人防"), "{shown}");
+        assert_eq!(shown["level"], "top_secret");
+        // The bureau's head (core, a classifier) sees it whole.
+        let head = server.login("zhang.wei").await;
+        assert!(inbox_ids(&head, "box=inbox").await.contains(&approval));
+        let (_, whole) = head.get(&format!("/api/v1/approvals/{approval}")).await;
+        assert_eq!(whole["redacted"], false);
+        assert!(whole["title"].as_str().unwrap().contains("人防"), "{whole}");
+        // The requester always sees their own words.
+        let (_, own) = server
+            .login("liu.yang")
+            .await
+            .get(&format!("/api/v1/approvals/{approval}"))
+            .await;
+        assert!(own["title"].as_str().unwrap().contains("人防"), "{own}");
+    }
+);
+
+both_backends!(
+    r13_1_overlong_text_is_refused_before_it_reaches_a_ledger_or_the_trail,
+    |server| async move {
+        let approval = file(&server, "liu.yang", secret_proposal("河道整治规划")).await;
+        let classifier = server.login("wang.fang").await;
+        let before = server.audit("approval.refuse").await.len();
+        let (status, body) = classifier
+            .post(
+                &format!("/api/v1/approvals/{approval}/refuse"),
+                json!({ "reason": "理".repeat(4_001) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["reason"], "text_too_long");
+        assert!(body.to_string().contains("$.reason"), "{body}");
+        let (_, request) = classifier
+            .get(&format!("/api/v1/approvals/{approval}"))
+            .await;
+        assert_eq!(request["status"], "pending", "nothing changed");
+        assert_eq!(server.audit("approval.refuse").await.len(), before);
+        // At the bound it is accepted.
+        let (status, body) = classifier
+            .post(
+                &format!("/api/v1/approvals/{approval}/refuse"),
+                json!({ "reason": "理".repeat(4_000) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+);

@@ -293,10 +293,29 @@ both_backends!(
             .filter(|e| matches!(e.outcome, Outcome::Denied { .. }))
             .collect();
         assert_eq!(denied.len(), 2);
-        // The auditor reads every history; unknown records and kinds.
+        // R13.2: who else read it or was refused is the auditor's alone — the reader sees
+        // what was done to the matter and her own entries, never the two denials above.
+        let (status, body) = reader.get("/api/v1/records/matter/1/history").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let reader_id = server.person("wang.fang");
+        for e in body["items"].as_array().unwrap() {
+            let own = e["actor"]["id"] == reader_id;
+            assert!(
+                own || (e["outcome"] == "success" && e["action"] != "matter.read"),
+                "another's read or a denial shown to a reader: {e}"
+            );
+        }
+        // The auditor reads every history, denials included; unknown records and kinds.
         let auditor = server.login("auditor").await;
-        let (status, _) = auditor.get("/api/v1/records/matter/1/history").await;
+        let (status, body) = auditor.get("/api/v1/records/matter/1/history").await;
         assert_eq!(status, StatusCode::OK);
+        let denials = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["outcome"] == "denied")
+            .count();
+        assert_eq!(denials, 2, "{body}");
         let (status, _) = reader.get("/api/v1/records/matter/999/history").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = reader.get("/api/v1/records/session/1/history").await;
@@ -320,9 +339,32 @@ both_backends!(
                 .any(|e| e["action"] == "auth.login"),
             "{body}"
         );
-        for login in ["sysadmin", "secadmin"] {
-            let (status, body) = server.login(login).await.get(&path).await;
+        // Each administrator logs in once: a TOTP code is accepted only once (R13.1).
+        let sysadmin = server.login("sysadmin").await;
+        for (login, client) in [
+            ("sysadmin", sysadmin.clone()),
+            ("secadmin", server.login("secadmin").await),
+        ] {
+            let (status, body) = client.get(&path).await;
             assert_eq!(status, StatusCode::OK, "{login}: {body}");
+            assert!(
+                body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["action"] == "auth.login"),
+                "{login}: {body}"
+            );
+        }
+        // R5.3: the system administrator manages the account, not the person: only the
+        // account's entries (logins, account changes), never the person's own reads.
+        let (_, body) = sysadmin.get(&path).await;
+        for e in body["items"].as_array().unwrap() {
+            let action = e["action"].as_str().unwrap();
+            assert!(
+                action.starts_with("auth.") || action.starts_with("account."),
+                "{e}"
+            );
         }
         let (status, body) = server.login("chen.jing").await.get(&path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");

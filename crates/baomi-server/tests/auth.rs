@@ -3,8 +3,58 @@
 
 mod common;
 
+use baomi_core::audit::{AuditEntry, Outcome};
+use baomi_server::demo::DEMO_PASSWORD;
+use baomi_server::totp;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
+
+fn denied_with(entries: &[AuditEntry], reason: &str) -> usize {
+    entries
+        .iter()
+        .filter(|e| matches!(&e.outcome, Outcome::Denied { reason: r } if r == reason))
+        .count()
+}
+
+/// A raw login: (status, body).
+async fn raw_login(base: &str, body: Value) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The current code of a base32 TOTP secret on the server's clock.
+fn code_of(server: &common::TestServer, secret: &str) -> String {
+    let bytes = totp::base32_decode(secret).unwrap();
+    totp::code_at(&bytes, server.clock.now().as_second()).unwrap()
+}
+
+/// The system administrator's view of an account.
+async fn account_view(server: &common::TestServer, login: &str) -> Value {
+    let sysadmin = server.login("sysadmin").await;
+    let (status, accounts) = sysadmin.get("/api/v1/accounts").await;
+    assert_eq!(status, StatusCode::OK, "{accounts}");
+    accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["login"] == login)
+        .unwrap()
+        .clone()
+}
+
+fn advance_seconds(server: &common::TestServer, seconds: i64) {
+    let now = server.clock.now();
+    server.clock.set(
+        now.checked_add(jiff::SignedDuration::from_secs(seconds))
+            .unwrap(),
+    );
+}
 
 both_backends!(
     r13_1_login_sets_a_strict_http_only_cookie_and_me_answers,
@@ -71,6 +121,19 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(body["error"], "csrf");
+        // R13.1: the refused request is a denial like any other, audited under the person
+        // it tried to act as.
+        let refused = server.audit("auth.csrf").await;
+        assert_eq!(refused.len(), 1);
+        assert_eq!(
+            refused[0].actor,
+            baomi_core::audit::Actor::Person(baomi_core::ids::PersonId(server.person("li.na")))
+        );
+        assert!(matches!(
+            &refused[0].outcome,
+            baomi_core::audit::Outcome::Denied { reason } if reason == "csrf"
+        ));
+        assert!(refused[0].detail.contains("/api/v1/auth/lang"));
         let (status, body) = client
             .post("/api/v1/auth/lang", json!({ "lang": "en" }))
             .await;
@@ -192,5 +255,321 @@ both_backends!(
         server.state.people_changed();
         let (_, me) = client.get("/api/v1/auth/me").await;
         assert!(me["restriction"].is_null(), "{me}");
+    }
+);
+
+both_backends!(
+    r13_1_concurrent_wrong_logins_lock_at_the_threshold_and_the_right_password_is_refused_while_locked,
+    |server| async move {
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let base = server.base.clone();
+            guesses.spawn(async move {
+                raw_login(&base, json!({ "login": "liu.yang", "password": "Wrong2026x" })).await
+            });
+        }
+        let mut unauthorized = 0;
+        let mut locked = 0;
+        while let Some(answer) = guesses.join_next().await {
+            let (status, body) = answer.unwrap();
+            match status {
+                StatusCode::UNAUTHORIZED => unauthorized += 1,
+                StatusCode::LOCKED => locked += 1,
+                other => panic!("{other}: {body}"),
+            }
+        }
+        // Exactly `lockout_failures` (5) guesses were counted; the fifth set the lock and every
+        // later one found it, however they interleaved with the slow password checks.
+        assert_eq!((unauthorized, locked), (4, 16));
+        let (status, body) = server.try_login("liu.yang", DEMO_PASSWORD).await.err().unwrap();
+        assert_eq!(status, StatusCode::LOCKED, "{body}");
+        assert_eq!(body["error"], "locked");
+        let logins = server.audit("auth.login").await;
+        assert_eq!(denied_with(&logins, "bad_password"), 5);
+        assert_eq!(denied_with(&logins, "locked"), 16);
+        assert!(!logins.iter().any(|e| e.outcome == Outcome::Success && e.detail.contains("liu.yang")));
+        let liu = account_view(&server, "liu.yang").await;
+        assert_eq!(liu["locked"], true, "{liu}");
+        assert_eq!(liu["failed_count"], 5, "{liu}");
+    }
+);
+
+both_backends!(
+    r13_1_disabled_and_unknown_logins_answer_exactly_like_a_wrong_password,
+    |server| async move {
+        let wrong = server
+            .try_login("liu.yang", "Wrong2026x")
+            .await
+            .err()
+            .unwrap();
+        let unknown = server
+            .try_login("nobody", DEMO_PASSWORD)
+            .await
+            .err()
+            .unwrap();
+        let sysadmin = server.login("sysadmin").await;
+        let liu = server.person("liu.yang");
+        let (status, body) = sysadmin
+            .post(&format!("/api/v1/accounts/{liu}/disable"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let disabled_right = server
+            .try_login("liu.yang", DEMO_PASSWORD)
+            .await
+            .err()
+            .unwrap();
+        let disabled_wrong = server
+            .try_login("liu.yang", "Wrong2026x")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(wrong.0, StatusCode::UNAUTHORIZED, "{}", wrong.1);
+        assert_eq!(unknown, wrong);
+        assert_eq!(disabled_right, wrong);
+        assert_eq!(disabled_wrong, wrong);
+        let logins = server.audit("auth.login").await;
+        assert_eq!(denied_with(&logins, "disabled"), 2);
+        assert_eq!(denied_with(&logins, "unknown_login"), 1);
+        assert_eq!(denied_with(&logins, "bad_password"), 1);
+    }
+);
+
+both_backends!(
+    r13_1_a_locked_account_answers_alike_for_the_right_and_a_wrong_password,
+    |server| async move {
+        for _ in 0..5 {
+            let _ = server.try_login("chen.jing", "Wrong2026x").await;
+        }
+        // Not an oracle: while locked the answer does not depend on the password.
+        let right = server
+            .try_login("chen.jing", DEMO_PASSWORD)
+            .await
+            .err()
+            .unwrap();
+        let wrong = server
+            .try_login("chen.jing", "Other2026x")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(right.0, StatusCode::LOCKED, "{}", right.1);
+        assert_eq!(right, wrong);
+        // Guesses while locked do not lengthen the lock.
+        assert_eq!(account_view(&server, "chen.jing").await["failed_count"], 5);
+    }
+);
+
+both_backends!(
+    r13_1_failed_logins_and_lockouts_do_not_flush_the_principal_cache,
+    |server| async move {
+        let client = server.login("li.na").await;
+        let (status, _) = client.get("/api/v1/auth/me").await;
+        assert_eq!(status, StatusCode::OK);
+        let before = server.state.generation();
+        for _ in 0..6 {
+            let _ = server.try_login("chen.jing", "Wrong2026x").await;
+        }
+        let _ = server.try_login("nobody", "Wrong2026x").await;
+        assert_eq!(
+            server.state.generation(),
+            before,
+            "no cache flush for failures"
+        );
+        assert!(server.state.password_checks.available_permits() >= 2);
+        let (status, _) = client.get("/api/v1/auth/me").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+);
+
+both_backends!(
+    r13_1_wrong_current_passwords_at_password_change_count_towards_lockout,
+    |server| async move {
+        let client = server.login("liu.yang").await;
+        for attempt in 1..=5 {
+            let (status, body) = client
+                .post(
+                    "/api/v1/auth/password",
+                    json!({ "current": "Wrong2026x", "new": "Planning2027" }),
+                )
+                .await;
+            let expected = if attempt < 5 {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::LOCKED
+            };
+            assert_eq!(status, expected, "attempt {attempt}: {body}");
+        }
+        // Locked: the right current password is refused too, and so is a login.
+        let (status, body) = client
+            .post(
+                "/api/v1/auth/password",
+                json!({ "current": DEMO_PASSWORD, "new": "Planning2027" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::LOCKED, "{body}");
+        let (status, _) = server
+            .try_login("liu.yang", DEMO_PASSWORD)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(status, StatusCode::LOCKED);
+        let changes = server.audit("auth.password_change").await;
+        assert_eq!(denied_with(&changes, "bad_password"), 5);
+        assert!(!changes.iter().any(|e| e.outcome == Outcome::Success));
+    }
+);
+
+both_backends!(
+    r13_1_password_change_ends_other_sessions_and_tokens_but_keeps_this_one,
+    |server| async move {
+        let this = server.login("liu.yang").await;
+        let other = server.login("liu.yang").await;
+        let script = server.login_bearer("liu.yang").await;
+        let someone_else = server.login("li.na").await;
+        for client in [&this, &other, &script, &someone_else] {
+            assert_eq!(client.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        }
+        // Credential times are whole seconds: the change comes a second after the logins.
+        advance_seconds(&server, 1);
+        let (status, body) = this
+            .post(
+                "/api/v1/auth/password",
+                json!({ "current": DEMO_PASSWORD, "new": "Planning2027" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            other.get("/api/v1/auth/me").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            script.get("/api/v1/auth/me").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(this.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        assert_eq!(someone_else.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        // Still so when every cached principal is loaded again from the database.
+        server.state.people_changed();
+        assert_eq!(
+            other.get("/api/v1/auth/me").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(this.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        // A login with the new password works at once.
+        let again = server.try_login("liu.yang", "Planning2027").await.unwrap();
+        assert_eq!(again.get("/api/v1/auth/me").await.0, StatusCode::OK);
+    }
+);
+
+both_backends!(
+    r13_1_a_totp_code_is_accepted_only_once,
+    |server| async move {
+        let auditor = server.login("auditor").await;
+        assert_eq!(auditor.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        // The same code again, within its window: refused and audited as a replay.
+        let (status, body) = server
+            .try_login("auditor", DEMO_PASSWORD)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["error"], "bad_credentials");
+        assert_eq!(
+            denied_with(&server.audit("auth.login").await, "totp_replayed"),
+            1
+        );
+        // The previous step's code, still within the drift window, is refused after a later one.
+        let earlier = code_of(&server, baomi_server::demo::DEMO_TOTP_AUDITOR);
+        advance_seconds(&server, 30);
+        assert!(server.try_login("auditor", DEMO_PASSWORD).await.is_ok());
+        let (status, _) = raw_login(
+            &server.base,
+            json!({ "login": "auditor", "password": DEMO_PASSWORD, "totp": earlier }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+);
+
+both_backends!(
+    r13_1_replacing_an_enrolled_second_factor_needs_the_password_and_a_current_code,
+    |server| async move {
+        // A first enrolment needs only a code from the new secret.
+        let li = server.login("li.na").await;
+        let (status, begun) = li.post("/api/v1/auth/totp", json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{begun}");
+        let first = begun["secret"].as_str().unwrap().to_owned();
+        let (status, body) = li
+            .post(
+                "/api/v1/auth/totp/confirm",
+                json!({ "secret": first, "code": code_of(&server, &first) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Replacing it (a stolen session would) needs re-authentication.
+        let auditor = server.login("auditor").await;
+        let (_, begun) = auditor.post("/api/v1/auth/totp", json!({})).await;
+        let new = begun["secret"].as_str().unwrap().to_owned();
+        let (status, body) = auditor
+            .post(
+                "/api/v1/auth/totp/confirm",
+                json!({ "secret": new, "code": code_of(&server, &new) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"], "reauthentication_required");
+        let current = server.totp_code("auditor").unwrap();
+        let (status, body) = auditor
+            .post(
+                "/api/v1/auth/totp/confirm",
+                json!({ "secret": new, "code": code_of(&server, &new),
+                        "password": "Wrong2026x", "current_code": current }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        // The code the login used is spent: it cannot vouch for the replacement.
+        let (status, body) = auditor
+            .post(
+                "/api/v1/auth/totp/confirm",
+                json!({ "secret": new, "code": code_of(&server, &new),
+                        "password": DEMO_PASSWORD, "current_code": current }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let enrolments = server.audit("auth.totp_enrol").await;
+        assert_eq!(denied_with(&enrolments, "bad_password"), 1);
+        assert_eq!(denied_with(&enrolments, "totp_replayed"), 1);
+        advance_seconds(&server, 30);
+        let (status, body) = auditor
+            .post(
+                "/api/v1/auth/totp/confirm",
+                json!({ "secret": new, "code": code_of(&server, &new),
+                        "password": DEMO_PASSWORD,
+                        "current_code": server.totp_code("auditor").unwrap() }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // From now on only the new secret logs in.
+        advance_seconds(&server, 30);
+        assert!(server.try_login("auditor", DEMO_PASSWORD).await.is_err());
+        let (status, body) = raw_login(
+            &server.base,
+            json!({ "login": "auditor", "password": DEMO_PASSWORD, "totp": code_of(&server, &new) }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+);
+
+both_backends!(
+    r13_1_the_idle_clock_starts_at_login_not_at_the_first_request,
+    |server| async move {
+        let client = server.login("li.na").await;
+        let script = server.login_bearer("li.na").await;
+        advance_seconds(&server, 31 * 60);
+        let (status, body) = client.get("/api/v1/auth/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["reason"], "session_idle");
+        // Bearer tokens have an absolute lifetime only.
+        assert_eq!(script.get("/api/v1/auth/me").await.0, StatusCode::OK);
     }
 );

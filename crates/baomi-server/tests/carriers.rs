@@ -713,3 +713,278 @@ both_backends!(
             .any(|h| h["action"] == "copied" && h["related"] == copy_id));
     }
 );
+
+/// Registers a carrier known only to `persons` with `registrar` as its custodian, and takes it
+/// into custody; answers its id.
+async fn scoped_carrier(
+    registrar: &Client,
+    number: &str,
+    level: &str,
+    persons: &[i64],
+    matter: Option<i64>,
+) -> i64 {
+    let mut body = json!({
+        "number": number,
+        "kind": "paper_document",
+        "title": format!("测试载体 {number}"),
+        "location": "保密室 3号保密柜",
+    });
+    match matter {
+        Some(m) => body["matter"] = json!(m),
+        None => {
+            body["marking"] = json!(level);
+            body["scope"] = json!({ "persons": persons, "groups": [] });
+        }
+    }
+    let (status, body) = registrar.post("/api/v1/carriers", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = registrar
+        .post(
+            &format!("/api/v1/carriers/{id}/take-into-custody"),
+            json!({ "location": "保密室 3号保密柜" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
+/// The denied `approval.approve` audit entries about request `request`, by reason.
+async fn denied_approvals(server: &TestServer, request: i64) -> Vec<String> {
+    server
+        .audit("approval.approve")
+        .await
+        .into_iter()
+        .filter(|e| {
+            e.object
+                .as_ref()
+                .is_some_and(|o| o.id == request.to_string())
+        })
+        .filter_map(|e| match e.outcome {
+            Outcome::Denied { reason } => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
+both_backends!(
+    r2_1_an_approver_whose_category_does_not_cover_the_carrier_is_refused_and_audited,
+    |server| async move {
+        // The unit head (core) holds a Top Secret carrier and asks for its destruction.
+        let head = server.login("zhang.wei").await;
+        let id = custody_carrier(&server, &head, "测〔2026〕R21号", "top_secret").await;
+        let (status, body) = head
+            .post(
+                &format!("/api/v1/carriers/{id}/destroy"),
+                json!({ "method": {
+                    "kind": "designated_body",
+                    "body": "市国家保密局涉密载体销毁中心",
+                    "packed": true,
+                    "transported_safely": true,
+                    "supervisor": server.person("zhang.wei"),
+                }, "reason": "已过保存期" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let request = body["approval_request"].as_i64().unwrap();
+        // A leader and the confidentiality officer hold an accepted role, but are important
+        // personnel: they may not handle Top Secret, so they may not approve it (R2.1).
+        for login in ["wang.fang", "li.na"] {
+            let approver = server.login(login).await;
+            let (status, body) = approver
+                .post(
+                    &format!("/api/v1/approvals/{request}/approve"),
+                    json!({ "reason": "同意" }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {body}");
+            assert_eq!(body["reason"], "category_too_low", "{body}");
+            assert_eq!(body["rule"], "R2.1", "{body}");
+            assert!(body.get("title").is_none(), "{body}");
+        }
+        // Nothing happened: still pending, still in custody; both attempts audited as denials.
+        assert_eq!(approval(&head, request).await["status"], "pending");
+        assert_eq!(carrier(&head, id).await["status"], "in_custody");
+        assert_eq!(
+            denied_approvals(&server, request).await,
+            ["category_too_low", "category_too_low"]
+        );
+    }
+);
+
+both_backends!(
+    r13_1_r1_7_an_approver_outside_the_scope_is_answered_without_the_carriers_content,
+    |server| async move {
+        // A Secret carrier known to the officer and the planner only, not to the unit head.
+        let officer = server.login("li.na").await;
+        let persons = [server.person("li.na"), server.person("liu.yang")];
+        let id = scoped_carrier(&officer, "测〔2026〕R131号", "secret", &persons, None).await;
+        let bearer = server.login("liu.yang").await;
+        let (status, body) = bearer
+            .post(
+                &format!("/api/v1/carriers/{id}/carry-out"),
+                json!({ "due": day(&server, 2), "reason": "赴省厅汇报" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let request = body["approval_request"].as_i64().unwrap();
+        // R3.6: the unit head approves the carry-out — but learns only id and status (R1.7).
+        let head = server.login("zhang.wei").await;
+        let (status, body) = head
+            .post(
+                &format!("/api/v1/approvals/{request}/approve"),
+                json!({ "reason": "同意" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let result = &body["result"];
+        assert_eq!(result["id"], id, "{body}");
+        assert_eq!(result["status"], "carried_out", "{body}");
+        assert_eq!(result["withheld"]["reason"], "not_in_scope", "{body}");
+        for field in ["title", "number", "scope", "history", "holder", "location"] {
+            assert!(result.get(field).is_none(), "{field} leaked: {body}");
+        }
+        // He may not read it directly either; those in the scope see it carried out.
+        let (status, _) = head.get(&format!("/api/v1/carriers/{id}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let after = carrier(&officer, id).await;
+        assert_eq!(after["status"], "carried_out");
+        assert_eq!(
+            after["history"].as_array().unwrap().last().unwrap()["approved_by"],
+            server.person("zhang.wei")
+        );
+
+        // R1.11: a copy of a carrier of the site-options matter, whose scope leaves out the
+        // unit head: he approves the copy and is answered its id and status only.
+        let matter = baomi_server::demo::matters::MATTER_SITE_OPTIONS;
+        let source = scoped_carrier(
+            &bearer,
+            "测〔2026〕R131-选址号",
+            "secret",
+            &[],
+            Some(matter),
+        )
+        .await;
+        let (status, body) = bearer
+            .post(
+                &format!("/api/v1/carriers/{source}/copy"),
+                json!({ "number": "测〔2026〕R131-选址复号", "location": "保密室 1号保密柜" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let request = body["approval_request"].as_i64().unwrap();
+        let (status, body) = head
+            .post(&format!("/api/v1/approvals/{request}/approve"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let result = &body["result"];
+        let copy_id = result["id"].as_i64().unwrap();
+        assert_eq!(result["status"], "in_custody", "{body}");
+        assert_eq!(result["withheld"]["rule"], "R1.7", "{body}");
+        assert!(result.get("title").is_none(), "{body}");
+        assert!(result.get("copied_from").is_none(), "{body}");
+        // The planner, in the matter's scope, reads the copy in full.
+        let copy = carrier(&bearer, copy_id).await;
+        assert_eq!(copy["copied_from"]["source"], source);
+        assert_eq!(copy["title"], "测试载体 测〔2026〕R131-选址号");
+
+        // An approver in the scope still gets the full view (R3.4: a leader approves a loan).
+        let id = custody_carrier(&server, &officer, "测〔2026〕R131b号", "secret").await;
+        let (status, body) = officer
+            .post(
+                &format!("/api/v1/carriers/{id}/lend"),
+                json!({ "to": server.person("chen.jing"), "due": day(&server, 7), "reason": "查阅" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let request = body["approval_request"].as_i64().unwrap();
+        let leader = server.login("wang.fang").await;
+        let (status, body) = leader
+            .post(&format!("/api/v1/approvals/{request}/approve"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["result"]["title"], "测试载体 测〔2026〕R131b号");
+        assert!(body["result"].get("withheld").is_none(), "{body}");
+    }
+);
+
+both_backends!(
+    r13_1_r4_4_a_device_approver_who_neither_manages_nor_holds_it_gets_only_its_status,
+    |server| async move {
+        let liu = server.login("liu.yang").await;
+        let (status, page) = liu.get("/api/v1/devices?q=SB-2026-019").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let laptop = page["items"][0]["id"].as_i64().unwrap();
+        let (status, body) = liu
+            .post(
+                &format!("/api/v1/devices/{laptop}/carry_out"),
+                json!({ "due": day(&server, 3), "destination": "省厅规划处", "encrypted": true,
+                    "authenticated": true, "reason": "汇报" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let request = body["approval"].as_i64().unwrap();
+        // The unit head approves (R4.4); the device is not his to see (he neither manages nor
+        // holds it), so the answer is its id and status only.
+        let head = server.login("zhang.wei").await;
+        let (status, body) = head
+            .post(&format!("/api/v1/approvals/{request}/approve"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let result = &body["result"];
+        assert_eq!(result["id"], laptop, "{body}");
+        assert_eq!(result["status"], "carried_out", "{body}");
+        for field in ["serial", "history", "password", "holder", "destination"] {
+            assert!(result.get(field).is_none(), "{field} leaked: {body}");
+        }
+        // The holder sees the full record.
+        let (status, device) = liu.get(&format!("/api/v1/devices/{laptop}")).await;
+        assert_eq!(status, StatusCode::OK, "{device}");
+        assert_eq!(device["destination"], "省厅规划处");
+    }
+);
+
+both_backends!(
+    r3_6_only_an_approver_the_request_is_routed_to_may_refuse_it,
+    |server| async move {
+        let officer = server.login("li.na").await;
+        let id = custody_carrier(&server, &officer, "测〔2026〕拒36号", "secret").await;
+        let bearer = server.login("liu.yang").await;
+        let (status, body) = bearer
+            .post(
+                &format!("/api/v1/carriers/{id}/carry-out"),
+                json!({ "due": day(&server, 2), "reason": "赴省厅汇报" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let request = body["approval_request"].as_i64().unwrap();
+        let refuse = format!("/api/v1/approvals/{request}/refuse");
+        // A refusal carries nothing out, so the core never sees it: the inbox itself checks
+        // that the refuser holds a role the request needs (the unit head's, R3.6). A leader,
+        // the confidentiality office and the requester may not refuse it.
+        for login in ["wang.fang", "li.na", "liu.yang"] {
+            let (status, body) = server
+                .login(login)
+                .await
+                .post(&refuse, json!({ "reason": "不同意" }))
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {body}");
+        }
+        assert_eq!(approval(&bearer, request).await["status"], "pending");
+        let denied: Vec<_> = server
+            .audit("approval.refuse")
+            .await
+            .into_iter()
+            .filter(|e| matches!(e.outcome, Outcome::Denied { .. }))
+            .collect();
+        assert_eq!(denied.len(), 3, "each refused refusal is audited");
+        let (status, body) = server
+            .login("zhang.wei")
+            .await
+            .post(&refuse, json!({ "reason": "汇报可改为视频会议" }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "refused");
+        assert_eq!(carrier(&officer, id).await["status"], "in_custody");
+    }
+);

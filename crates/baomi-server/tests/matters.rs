@@ -645,3 +645,299 @@ both_backends!(
         assert_eq!(exports.len(), 2);
     }
 );
+
+/// The denied audit entries of `action`, by reason code.
+async fn denied_reasons(server: &common::TestServer, action: &str) -> Vec<String> {
+    server
+        .audit(action)
+        .await
+        .into_iter()
+        .filter(|e| e.action == action)
+        .filter_map(|e| match e.outcome {
+            Outcome::Denied { reason } => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
+both_backends!(
+    r1_4_r1_5_r5_3_classifier_grants_stay_in_own_units_and_within_the_units_authority,
+    |server| async move {
+        let secadmin = server.login("secadmin").await;
+        let grant = |person: i64, level: &str| {
+            json!({ "person": person, "highest_level": level, "trained": true,
+                "certificate_expires": "2030-12-31" })
+        };
+        // R5.3: the bureau's security administrator grants nothing to the ministry's people.
+        let (status, body) = secadmin
+            .post(
+                "/api/v1/classifiers",
+                grant(server.person("xu.min"), "secret"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["reason"], "outside_own_unit");
+        assert_eq!(body["rule"], "R5.3");
+        // R1.4: the prefecture-level bureau sets Confidential at most (its Top Secret
+        // authorisation was withdrawn), so no classifier of it may be granted Top Secret.
+        let liu = server.person("liu.yang");
+        let (status, body) = secadmin
+            .post("/api/v1/classifiers", grant(liu, "top_secret"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "above_unit_authority");
+        assert_eq!(body["rule"], "R1.4");
+        assert!(
+            body["message_zh"].as_str().unwrap().contains("机密"),
+            "{body}"
+        );
+        // R1.5: a classifier classifies for their own unit, not for the province above it.
+        let mut other_unit = grant(liu, "secret");
+        other_unit["unit"] = json!(2);
+        let (status, body) = secadmin.post("/api/v1/classifiers", other_unit).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "not_persons_unit");
+        assert_eq!(body["rule"], "R1.5");
+        // A work secret is no level to classify (R1.1).
+        let (status, body) = secadmin
+            .post("/api/v1/classifiers", grant(liu, "internal"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "not_a_state_secret");
+
+        // Nothing was granted; every refusal is audited as a denial.
+        let (_, list) = secadmin.get("/api/v1/classifiers").await;
+        assert_eq!(list["total"], 3, "{list}");
+        let mut denied = denied_reasons(&server, "classifier.grant").await;
+        denied.sort();
+        assert_eq!(
+            denied,
+            [
+                "above_unit_authority",
+                "not_a_state_secret",
+                "not_persons_unit",
+                "outside_own_unit"
+            ]
+        );
+
+        // Within the bureau's authority it is granted.
+        let (status, body) = secadmin
+            .post("/api/v1/classifiers", grant(liu, "confidential"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["unit"], 3);
+        assert_eq!(body["highest_level"], "confidential");
+    }
+);
+
+both_backends!(
+    r1_4_r5_3_an_authorisation_comes_from_a_superior_organ_within_its_own_authority,
+    |server| async move {
+        // A centre under the prefecture-level bureau (3), and an office under the centre.
+        let sysadmin = server.login("sysadmin").await;
+        let (status, centre) = sysadmin
+            .post(
+                "/api/v1/units",
+                json!({ "name": "某区规划服务中心", "tier": "other", "superior": 3 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{centre}");
+        let centre = centre["id"].as_i64().unwrap();
+        let (status, office) = sysadmin
+            .post(
+                "/api/v1/units",
+                json!({ "name": "某区规划服务中心测绘室", "tier": "other", "superior": centre }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{office}");
+        let office = office["id"].as_i64().unwrap();
+
+        let secadmin = server.login("secadmin").await;
+        let authorise = |unit: i64, granted_by: i64, level: &str, areas: Value| {
+            json!({ "unit": unit, "granted_by": granted_by, "highest_level": level,
+                "subject_areas": areas })
+        };
+        let areas = json!(["城乡规划"]);
+        let refused = [
+            // R1.4: a prefecture-level organ may not pass on Top Secret.
+            (
+                authorise(centre, 3, "top_secret", areas.clone()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "above_granter_authority",
+                "R1.4",
+            ),
+            // R1.4: never by the unit itself…
+            (
+                authorise(centre, centre, "secret", areas.clone()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "self_authorisation",
+                "R1.4",
+            ),
+            // …nor by a unit below it…
+            (
+                authorise(3, centre, "secret", areas.clone()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "granter_not_superior",
+                "R1.4",
+            ),
+            // …nor by a unit without statutory authority, even an authorised one.
+            (
+                authorise(office, centre, "secret", areas.clone()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "granter_without_authority",
+                "R1.4",
+            ),
+            // R1.4: limited to named subject areas.
+            (
+                authorise(centre, 3, "secret", json!([])),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_subject_area",
+                "R1.4",
+            ),
+            // R5.3: the province's authorisations are recorded by the province's side.
+            (
+                authorise(centre, 2, "secret", areas.clone()),
+                StatusCode::FORBIDDEN,
+                "not_granting_side",
+                "R5.3",
+            ),
+        ];
+        for (body, status, reason, rule) in &refused {
+            let (got, answer) = secadmin.post("/api/v1/authorisations", body.clone()).await;
+            assert_eq!(got, *status, "{body} → {answer}");
+            assert_eq!(answer["reason"], *reason, "{answer}");
+            assert_eq!(answer["rule"], *rule, "{answer}");
+            assert!(answer["message_en"].as_str().is_some(), "{answer}");
+        }
+        // The existing role check stays: only the security administrator records one.
+        let keeper = server.login("li.na").await;
+        let (status, body) = keeper
+            .post(
+                "/api/v1/authorisations",
+                authorise(centre, 3, "secret", areas.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["rule"], "R5.3");
+
+        // Nothing was recorded (the demo holds one withdrawn authorisation); every refusal is
+        // in the audit trail as a denial with its reason.
+        let (_, list) = secadmin.get("/api/v1/authorisations").await;
+        assert_eq!(list["total"], 1, "{list}");
+        let denied = denied_reasons(&server, "authorisation.grant").await;
+        for (_, _, reason, _) in &refused {
+            assert!(denied.iter().any(|d| d == reason), "{reason}: {denied:?}");
+        }
+
+        // The bureau authorises the centre below it, up to Confidential.
+        let (status, body) = secadmin
+            .post(
+                "/api/v1/authorisations",
+                authorise(centre, 3, "confidential", areas.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["granted_by"], 3);
+        assert_eq!(body["unit"], centre);
+        assert_eq!(body["in_force"], true);
+    }
+);
+
+both_backends!(
+    r1_2_a_period_beyond_the_longest_needs_a_basis_naming_the_law,
+    |server| async move {
+        let officer = server.login("liu.yang").await;
+        let law = "《中华人民共和国保守国家秘密法实施条例》第十六条";
+        let with_override = |mark: &str, basis: &str| {
+            let mut body = proposal("地下综合管廊长期布局", mark, &[3, 4]);
+            body["period_override"] = json!(basis);
+            body
+        };
+        let too_long = format!("《{}》", "某".repeat(250));
+        for (body, reason) in [
+            (with_override("秘密★15年", "   "), "override_basis_empty"),
+            (
+                with_override("秘密★15年", "工作需要，延长保管"),
+                "override_basis_names_no_law",
+            ),
+            (
+                with_override("秘密★15年", &too_long),
+                "override_basis_too_long",
+            ),
+            // Five years fit R1.2: a basis would record an exception that is none.
+            (with_override("秘密★5年", law), "override_not_needed"),
+            (with_override("秘密★工程竣工后", law), "override_not_needed"),
+            // Even with a basis, not beyond a hundred years.
+            (
+                with_override("秘密★2199年1月1日", law),
+                "override_period_too_long",
+            ),
+        ] {
+            let (status, answer) = officer.post("/api/v1/proposals", body.clone()).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body} → {answer}"
+            );
+            assert_eq!(answer["rule"], "R1.2", "{answer}");
+            assert_eq!(answer["reason"], reason, "{answer}");
+        }
+        let denied = denied_reasons(&server, "proposal.file").await;
+        assert_eq!(denied.len(), 6, "{denied:?}");
+        assert!(denied.iter().any(|d| d == "override_basis_names_no_law"));
+
+        // With a basis naming the regulation, fifteen years are proposed and the basis kept.
+        let (status, filed) = officer
+            .post("/api/v1/proposals", with_override("秘密★15年", law))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{filed}");
+        assert_eq!(filed["proposal"]["mark"], "秘密★15年");
+        assert_eq!(filed["proposal"]["period_override"], law);
+
+        // The same holds for a change (R1.8) and an extension (R1.9) of a matter.
+        let classifier = server.login("wang.fang").await;
+        let change = format!("/api/v1/matters/{MATTER_SITE_OPTIONS}/change");
+        let (status, body) = classifier
+            .post(
+                &change,
+                json!({ "mark": "秘密★15年", "period_override": "上级同意",
+                    "reason": "选址涉及长期规划" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "override_basis_names_no_law");
+        let (status, body) = classifier
+            .post(
+                &change,
+                json!({ "mark": "秘密★8年", "period_override": law,
+                    "reason": "选址涉及长期规划" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "override_not_needed");
+        let (status, body) = classifier
+            .post(
+                &format!("/api/v1/matters/{MATTER_ENDING_SOON}/extend"),
+                json!({ "mark": "秘密★3年", "period_override": law, "reason": "继续保密" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["reason"], "override_not_needed");
+        let (status, body) = classifier
+            .post(
+                &change,
+                json!({ "mark": "秘密★15年", "period_override": law,
+                    "reason": "选址涉及长期规划" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["matter"]["mark"], "秘密★15年");
+        assert_eq!(body["matter"]["period_override"], law);
+        let changes = server.audit("matter.").await;
+        assert!(changes.iter().any(|e| e.action == "matter.extend"
+            && e.outcome
+                == Outcome::Denied {
+                    reason: "override_not_needed".to_owned()
+                }));
+    }
+);

@@ -610,3 +610,51 @@ both_backends!(
         assert!(server.try_login("liu.yang", "Planning2027").await.is_ok());
     }
 );
+
+both_backends!(
+    r5_3_the_system_administrator_may_not_reset_or_disable_another_administrator,
+    |server| async move {
+        let sysadmin = server.login("sysadmin").await;
+        for login in ["secadmin", "auditor"] {
+            let person = server.person(login);
+            // Knowing their password would let him act as them; switching the auditor off
+            // would blind the one who reviews him (R5.3).
+            let (status, body) = sysadmin
+                .post(
+                    &format!("/api/v1/accounts/{person}/reset-password"),
+                    json!({ "password": "Welcome2026" }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {body}");
+            assert_eq!(body["rule"], "R5.3");
+            let (status, body) = sysadmin
+                .post(&format!("/api/v1/accounts/{person}/disable"), json!({}))
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {body}");
+            // Lifting a lock gives nobody anything: allowed.
+            let (status, body) = sysadmin
+                .post(&format!("/api/v1/accounts/{person}/unlock"), json!({}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{login}: {body}");
+            // Still logs in with their own password.
+            server.login(login).await;
+        }
+        let denied = server.audit("account.").await;
+        assert_eq!(
+            denied
+                .iter()
+                .filter(|e| matches!(e.outcome, Outcome::Denied { .. }))
+                .count(),
+            4
+        );
+        // Ordinary users' accounts stay his to manage.
+        let li_na = server.person("li.na");
+        let (status, body) = sysadmin
+            .post(
+                &format!("/api/v1/accounts/{li_na}/reset-password"),
+                json!({ "password": "Welcome2026" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+);

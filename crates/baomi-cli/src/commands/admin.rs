@@ -7,10 +7,16 @@
 //!   reads the initial password from stdin (never argv), checks it against R4.2 for the system
 //!   level of `--config`, and creates the person and their account with a fresh TOTP secret,
 //!   printed once, in one transaction with its audit entry (`admin.create`, by the system).
+//! * `baomi admin reset-password --db URL --login LOGIN` reads a new initial password from
+//!   stdin (R4.2 as above), to be changed at the next login; it lifts a lock and ends the
+//!   account's sessions and tokens. Over HTTP the system administrator may not reset another
+//!   administrator's password (R5.3: that would let one administrator become another), so this
+//!   console command, which needs the host itself, is how an administrator who lost their
+//!   password gets back in.
 //! * `baomi admin totp-code SECRET` prints the current 6-digit code of a TOTP secret.
 //!
 //! Every change is audited in its own transaction (`unit.create`, `department.create`,
-//! `admin.create`, actor: the system).
+//! `admin.create`, `admin.reset_password`, actor: the system).
 
 use super::password::read_password;
 use super::serve::{load_config, open_store};
@@ -48,6 +54,9 @@ pub enum AdminCommand {
     /// Create one of the three administrators (R5.3): person, account and TOTP secret. The
     /// initial password is read from stdin.
     Create(CreateArgs),
+    /// Reset an account's password from the console (the way back in for an administrator,
+    /// R5.3). The new initial password is read from stdin and must be changed at next login.
+    ResetPassword(ResetArgs),
     /// Print the current 6-digit code of a TOTP secret (base32).
     TotpCode {
         /// The TOTP secret (base32), as printed by `admin create` or `baomi demo`.
@@ -124,6 +133,16 @@ pub struct CreateArgs {
     json: bool,
 }
 
+/// Arguments of `baomi admin reset-password`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The account's login.
+    #[arg(long)]
+    login: String,
+}
+
 /// A unit's tier (R1.4).
 #[derive(Debug, Clone, Copy, ValueEnum)]
 #[value(rename_all = "snake_case")]
@@ -174,6 +193,10 @@ pub fn run(cmd: AdminCommand, lang: Lang) -> Result<ExitCode, CliError> {
             // Read the password before anything else: a prompt-less stdin is the contract.
             let password = read_password(lang)?;
             block_on(create(args, password, lang), lang)
+        }
+        AdminCommand::ResetPassword(args) => {
+            let password = read_password(lang)?;
+            block_on(reset_password(args, password, lang), lang)
         }
     }
 }
@@ -322,19 +345,8 @@ async fn create(args: CreateArgs, password: String, lang: Lang) -> Result<ExitCo
             "the login must not contain white space",
         )));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(CliError::new(lang.pick(
-            &format!("口令过长（至多 {MAX_PASSWORD_BYTES} 字节）"),
-            &format!("the password is too long (at most {MAX_PASSWORD_BYTES} bytes)"),
-        )));
-    }
     // R4.2 by the system's level (R13.1); TOTP is not a second factor R4.2 names.
-    let problems = check_password(config.system_level, &password, None, None);
-    if !problems.is_empty() {
-        let sep = lang.pick("；", "; ");
-        let all: Vec<String> = problems.iter().map(|p| p.describe(lang)).collect();
-        return Err(CliError::new(all.join(sep)));
-    }
+    check_console_password(config.system_level, &password, lang)?;
     let role: Role = args.role.into();
     let hash = hash_password(&password).map_err(api_error(lang))?;
     drop(password);
@@ -504,6 +516,84 @@ async fn create_in(
         name,
         secret,
     })
+}
+
+/// R4.2 on a password typed at the console, by the system's level (R13.1).
+fn check_console_password(
+    level: baomi_core::marks::Level,
+    password: &str,
+    lang: Lang,
+) -> Result<(), CliError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(CliError::new(lang.pick(
+            &format!("口令过长（至多 {MAX_PASSWORD_BYTES} 字节）"),
+            &format!("the password is too long (at most {MAX_PASSWORD_BYTES} bytes)"),
+        )));
+    }
+    let problems = check_password(level, password, None, None);
+    if !problems.is_empty() {
+        let sep = lang.pick("；", "; ");
+        let all: Vec<String> = problems.iter().map(|p| p.describe(lang)).collect();
+        return Err(CliError::new(all.join(sep)));
+    }
+    Ok(())
+}
+
+async fn reset_password(
+    args: ResetArgs,
+    password: String,
+    lang: Lang,
+) -> Result<ExitCode, CliError> {
+    let config = load_config(args.target.config.as_deref(), lang)?;
+    let login = text_arg(&args.login, "登录名", "the login", 64, lang)?;
+    check_console_password(config.system_level, &password, lang)?;
+    let hash = hash_password(&password).map_err(api_error(lang))?;
+    drop(password);
+    let store = open_store(&args.target.db, &config, true, lang).await?;
+    let se = store_error(lang);
+    let result = async {
+        let now = Timestamp::now();
+        let mut tx = store.write().await.map_err(&se)?;
+        let Some(mut account) = tx.account_by_login(&login).await.map_err(&se)? else {
+            return Err(CliError::new(lang.pick(
+                &format!("没有登录名为 {login} 的账户"),
+                &format!("no account with the login {login}"),
+            )));
+        };
+        account.password_hash = hash;
+        account.password_set = now;
+        account.must_change = true;
+        account.failed_count = 0;
+        account.locked_until = None;
+        tx.update_account(&account).await.map_err(&se)?;
+        let revoked = tx
+            .revoke_credentials_of(account.person)
+            .await
+            .map_err(&se)?;
+        tx.append_audit(
+            AuditDraft::new(now, Actor::System, "admin.reset_password")
+                .on(ObjectRef::new("account", account.person))
+                .detail(json!({ "login": login, "sessions_revoked": revoked }).to_string()),
+        )
+        .await
+        .map_err(&se)?;
+        tx.commit().await.map_err(&se)?;
+        Ok(account.person)
+    }
+    .await;
+    store.close().await;
+    let person = result?;
+    out_line(lang.pick(
+        &format!(
+            "已重置 {login}（人员 {}）的口令；下次登录时须修改",
+            person.0
+        ),
+        &format!(
+            "reset the password of {login} (person {}); it must be changed at the next login",
+            person.0
+        ),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn totp_code(secret: &str, lang: Lang) -> Result<ExitCode, CliError> {

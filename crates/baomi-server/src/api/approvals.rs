@@ -25,12 +25,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use baomi_core::access::{decide as access_decide, Action};
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::carriers::ApproverRole;
 use baomi_core::ids::UnitId;
+use baomi_core::marks::Level;
+use baomi_core::Lang;
 use baomi_core::RuleId;
+use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 
 /// The inbox's routes.
 pub fn routes() -> Router<AppState> {
@@ -118,8 +123,9 @@ fn routed_to(
     principal: &Principal,
     superiors: &[UnitId],
     grant_units: &[UnitId],
+    today: Date,
 ) -> bool {
-    if principal.id() == request.requested_by {
+    if principal.id() == request.requested_by || !cleared_for(principal, request.level, today) {
         return false;
     }
     match request.subject {
@@ -136,6 +142,17 @@ fn routed_to(
     }
 }
 
+/// R2.1: whether the principal's category, as it counts today, covers `level` (work secrets
+/// and unclassified objects need none). A request is never routed to an approver who could not
+/// handle what it is about: they would only be refused when they acted.
+fn cleared_for(principal: &Principal, level: Level, today: Date) -> bool {
+    !level.is_state_secret()
+        || principal
+            .subject()
+            .category_on(today)
+            .is_some_and(|c| c.covers(level))
+}
+
 /// Whether `principal` may try to decide: routed to them, or holding any approver role in the
 /// unit (the core then says whose approval the action really needs), or the requester (the
 /// core then refuses the self-approval with its rule).
@@ -144,8 +161,9 @@ fn may_attempt(
     principal: &Principal,
     superiors: &[UnitId],
     grant_units: &[UnitId],
+    today: Date,
 ) -> bool {
-    if routed_to(request, principal, superiors, grant_units) {
+    if routed_to(request, principal, superiors, grant_units, today) {
         return true;
     }
     let same_unit = principal.person.unit == request.unit;
@@ -186,6 +204,7 @@ async fn list(
     }
     let units = all_units(&state).await?;
     let grant_units = grant_units(&state, &principal).await?;
+    let today = state.clock.today();
     let mut tx = state.store.read().await?;
     let all: Vec<Loaded<ApprovalRequest>> = load_all(&mut tx, &filter, order, descending).await?;
     tx.finish().await?;
@@ -201,6 +220,7 @@ async fn list(
                 &principal,
                 &escalation_units(&units, request),
                 &grant_units,
+                today,
             ),
             _ => {
                 return Err(ApiError::bad_request(
@@ -211,10 +231,13 @@ async fn list(
             }
         };
         if keep {
-            visible.push(view(&loaded));
+            visible.push(loaded);
         }
     }
     let page = Page::of(visible, page, per_page);
+    let requests: Vec<&ApprovalRequest> = page.items.iter().map(|l| &l.value).collect();
+    let readable = readable(&state, &principal, &requests).await?;
+    let page = page.map(|loaded| view(&loaded, readable.contains(&loaded.value.id), &principal));
     let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
     audit_read(
         &state,
@@ -227,22 +250,133 @@ async fn list(
     Ok(Json(page))
 }
 
-fn view(loaded: &Loaded<ApprovalRequest>) -> Value {
+/// R1.7, R2.1, R13.1: the ids of the requests whose object `principal` may read today. A
+/// request's title and reasons name its object (number, title, what is asked), so an approver
+/// who may not read the object (outside its knowledge scope, say: a unit head approving a
+/// carry-out) sees the request without them. The requester always sees their own words. A
+/// device request names a device, not classified content: readable to whoever is cleared for
+/// its level.
+async fn readable(
+    state: &AppState,
+    principal: &Principal,
+    requests: &[&ApprovalRequest],
+) -> ApiResult<BTreeSet<i64>> {
+    use crate::api::carriers::{object_of, scope_of, CarrierRecord};
+    use crate::api::matters::{
+        classifier_grants, proposal_object, unit_directory, MatterRecord, ProposalEntry,
+    };
+    let today = state.clock.today();
+    let subject = principal.subject();
+    let mut out = BTreeSet::new();
+    let mut tx = state.store.read().await?;
+    let units = unit_directory(&mut tx).await?;
+    let grants = classifier_grants(&mut tx, None).await?;
+    for request in requests {
+        if request.requested_by == principal.id() {
+            out.insert(request.id);
+            continue;
+        }
+        let object = match &request.subject {
+            ApprovalSubject::Proposal { proposal } => load::<ProposalEntry>(&mut tx, *proposal)
+                .await?
+                .map(|entry| proposal_object(&entry.value, &grants, &units)),
+            ApprovalSubject::Carrier { carrier, .. }
+            | ApprovalSubject::CarrierCopy { carrier, .. } => {
+                match load::<CarrierRecord>(&mut tx, *carrier).await? {
+                    Some(record) => {
+                        let matter = match record.value.carrier.matter() {
+                            Some(id) => load::<MatterRecord>(&mut tx, id.0)
+                                .await?
+                                .map(|m| m.value.matter),
+                            None => None,
+                        };
+                        let scope = scope_of(&record.value, matter.as_ref());
+                        Some(object_of(&record.value, scope))
+                    }
+                    None => None,
+                }
+            }
+            ApprovalSubject::Device { .. } => {
+                if cleared_for(principal, request.level, today) {
+                    out.insert(request.id);
+                }
+                continue;
+            }
+        };
+        if object.is_some_and(|o| access_decide(&subject, &o, Action::Read, today).is_allowed()) {
+            out.insert(request.id);
+        }
+    }
+    tx.finish().await?;
+    Ok(out)
+}
+
+/// What a request is, in words, for a redacted view.
+fn kind_words(subject: &ApprovalSubject, lang: Lang) -> &'static str {
+    match (subject, lang) {
+        (ApprovalSubject::Proposal { .. }, Lang::Zh) => "定密申请",
+        (ApprovalSubject::Proposal { .. }, Lang::En) => "classification proposal",
+        (ApprovalSubject::Carrier { .. }, Lang::Zh) => "载体审批",
+        (ApprovalSubject::Carrier { .. }, Lang::En) => "carrier request",
+        (ApprovalSubject::CarrierCopy { .. }, Lang::Zh) => "载体复制审批",
+        (ApprovalSubject::CarrierCopy { .. }, Lang::En) => "carrier copy request",
+        (ApprovalSubject::Device { .. }, Lang::Zh) => "设备审批",
+        (ApprovalSubject::Device { .. }, Lang::En) => "device request",
+    }
+}
+
+/// A request as answered. `readable`: whether the principal may read its object (see
+/// [`readable`]); if not, the title, the command's parameters and others' reasons are left
+/// out, and `redacted` says so.
+fn view(loaded: &Loaded<ApprovalRequest>, readable: bool, principal: &Principal) -> Value {
     let r = &loaded.value;
+    let (title, subject, reason, steps) = if readable {
+        (
+            r.title.clone(),
+            json!(r.subject),
+            r.reason.clone(),
+            json!(r.steps),
+        )
+    } else {
+        let kind = kind_words(&r.subject, principal.lang);
+        let title = match principal.lang {
+            Lang::Zh => format!("{kind}（无权知悉其内容）"),
+            Lang::En => format!("{kind} (content not in your knowledge scope)"),
+        };
+        let (object_kind, object_id) = r.object();
+        let subject = json!({
+            "kind": json!(r.subject)["kind"],
+            "object": object_kind.as_str(),
+            "object_id": object_id,
+        });
+        let steps: Vec<Value> = r
+            .steps
+            .iter()
+            .map(|step| {
+                let mut v = json!(step);
+                if step.by != principal.id() {
+                    v["reason"] = json!("");
+                }
+                v
+            })
+            .collect();
+        (title, subject, String::new(), json!(steps))
+    };
     json!({
         "id": r.id,
         "unit": r.unit,
-        "subject": r.subject,
-        "title": r.title,
+        "subject": subject,
+        "title": title,
+        "redacted": !readable,
         "level": r.level.code(),
         "level_zh": r.level.zh(),
         "requested_by": r.requested_by,
         "requested_at": r.requested_at.to_string(),
-        "reason": r.reason,
+        "reason": reason,
         "needed": r.needed,
         "needed_zh": r.needed.iter().map(|n| n.zh()).collect::<Vec<_>>(),
         "status": r.status.code(),
-        "steps": r.steps,
+        "steps": steps,
         "version": loaded.version,
         "updated": loaded.updated.to_string(),
     })
@@ -266,6 +400,7 @@ async fn show(
             &principal,
             &superiors,
             &grant_units(&state, &principal).await?,
+            state.clock.today(),
         ))
     {
         // Not found, not forbidden: whoever has no part in it learns nothing of it.
@@ -279,7 +414,12 @@ async fn show(
         json!({}),
     )
     .await?;
-    Ok(Json(view(&loaded)))
+    let readable = readable(&state, &principal, &[&loaded.value]).await?;
+    Ok(Json(view(
+        &loaded,
+        readable.contains(&loaded.value.id),
+        &principal,
+    )))
 }
 
 /// `approve` and `refuse` bodies.
@@ -361,7 +501,8 @@ async fn decide(
     };
     let superiors = superiors(&state, &found.value).await?;
     let grants = grant_units(&state, &principal).await?;
-    if !may_attempt(&found.value, &principal, &superiors, &grants) {
+    let today = state.clock.today();
+    if !may_attempt(&found.value, &principal, &superiors, &grants, today) {
         return Err(deny_role(
             &state,
             &principal,
@@ -373,8 +514,25 @@ async fn decide(
         )
         .await);
     }
-    let role = acting_role(&found.value, &principal, body.role);
     let is_proposal = matches!(found.value.subject, ApprovalSubject::Proposal { .. });
+    // A refusal is not checked by the core (nothing is carried out), so it is checked here: only
+    // someone the request is routed to — holding a role it needs, cleared for its level, not
+    // the requester — may refuse it, and in one of the roles it needs (R1.6, R3.4–R3.10).
+    // A proposal's refusal goes through the core's rejection, which checks the classifier.
+    let role = if approving || is_proposal {
+        acting_role(&found.value, &principal, body.role)
+    } else if routed_to(&found.value, &principal, &superiors, &grants, today) {
+        let held = &principal.person.approver_roles;
+        found
+            .value
+            .needed
+            .iter()
+            .copied()
+            .filter(|r| held.contains(r))
+            .find(|r| body.role.is_none_or(|asked| asked == *r))
+    } else {
+        None
+    };
     if !is_proposal && role.is_none() {
         return Err(deny_role(
             &state,

@@ -14,7 +14,9 @@
 //!   at most [`EXPORT_MAX_ROWS`] rows).
 //! * `GET /api/v1/records/{kind}/{id}/history` — the entries about one record (who, what,
 //!   when), for record pages: allowed to whoever may read the record (`matter`, `carrier`,
-//!   `device`, `person`).
+//!   `device`, `person`). They see what was done to it and their own entries; who else read
+//!   it or was refused is the auditor's alone (the auditor sees every entry), and the system
+//!   administrator sees only a person's account entries.
 //!
 //! Only the security auditor reads the trail: the core's `decide` with
 //! [`Action::ReadAuditTrail`] on the system at its level (R5.3); everybody else gets 403 and
@@ -633,10 +635,15 @@ pub async fn history(
     }
     let object_ref = ObjectRef::new(&kind, id);
     let action = format!("{kind}.history");
-    may_read_record(&state, &principal, &kind, id, &object_ref, &action).await?;
+    let view = may_read_record(&state, &principal, &kind, id, &object_ref, &action).await?;
     let mut tx = state.store.read().await?;
     let entries = tx.audit_entries_about(&object_ref, HISTORY_MAX).await?;
     tx.finish().await?;
+    let truncated = entries.len() == usize::try_from(HISTORY_MAX).unwrap_or(usize::MAX);
+    let entries: Vec<AuditEntry> = entries
+        .into_iter()
+        .filter(|e| view.shows(e, principal.id()))
+        .collect();
     let names = person_names(&state).await?;
     audit_read(
         &state,
@@ -661,8 +668,53 @@ pub async fn history(
     Ok(Json(json!({
         "object": { "kind": kind, "id": id.to_string() },
         "items": items,
-        "truncated": entries.len() == usize::try_from(HISTORY_MAX).unwrap_or(usize::MAX),
+        "truncated": truncated,
     })))
+}
+
+/// How much of a record's history a reader sees (R13.2, R5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryView {
+    /// The security auditor: every entry — reads, denials, failures included.
+    Full,
+    /// A reader of the record: what was done to it (successful changes), and their own
+    /// entries. Who else read it or was refused is audit-trail content, the auditor's alone.
+    Changes,
+    /// The system administrator on a person: the account's entries only (logins, lockouts,
+    /// account changes), which is what they manage; nothing of the person's rights or posts.
+    Account,
+}
+
+impl HistoryView {
+    fn shows(self, entry: &AuditEntry, viewer: PersonId) -> bool {
+        let own = matches!(entry.actor, Actor::Person(p) if p == viewer);
+        match self {
+            HistoryView::Full => true,
+            HistoryView::Changes => {
+                own || (entry.outcome == Outcome::Success && !is_read_action(&entry.action))
+            }
+            HistoryView::Account => {
+                (entry.action.starts_with("auth.") || entry.action.starts_with("account."))
+                    && (own || !is_read_action(&entry.action))
+            }
+        }
+    }
+}
+
+/// Whether an audit action records a read (R13.1 audits reads as well as changes): the actions
+/// written by [`audit_read`] and the history reads end so.
+pub fn is_read_action(action: &str) -> bool {
+    const READS: [&str; 8] = [
+        ".read",
+        ".list",
+        ".export",
+        ".history",
+        ".search",
+        ".verify",
+        "_status",
+        ".password_status",
+    ];
+    READS.iter().any(|suffix| action.ends_with(suffix))
 }
 
 /// Whether `principal` may read the record (and so its history); a denial is audited and
@@ -674,12 +726,12 @@ async fn may_read_record(
     id: i64,
     object_ref: &ObjectRef,
     action: &str,
-) -> ApiResult<()> {
+) -> ApiResult<HistoryView> {
     let today = state.clock.today();
     let subject = principal.subject();
     // The security auditor reads the whole trail anyway (R13.2); a record's history is part of it.
     if decide(&subject, &trail(state), Action::ReadAuditTrail, today).is_allowed() {
-        return Ok(());
+        return Ok(HistoryView::Full);
     }
     let lang = principal.lang;
     let record_kind = RecordKind::parse(kind).ok_or_else(|| ApiError::not_found().in_lang(lang))?;
@@ -701,7 +753,7 @@ async fn may_read_record(
             let device = ledger::load::<DeviceRecord>(&mut tx, id).await?;
             tx.finish().await?;
             return match device {
-                Some(d) if device_visible(principal, &d.value) => Ok(()),
+                Some(d) if device_visible(principal, &d.value) => Ok(HistoryView::Changes),
                 _ => Err(ApiError::not_found().in_lang(lang)),
             };
         }
@@ -728,6 +780,7 @@ async fn may_read_record(
         action,
     )
     .await
+    .map(|()| HistoryView::Changes)
 }
 
 /// The devices module's rule D1 (`api::devices`): the unit's confidentiality office and
@@ -740,36 +793,28 @@ fn device_visible(principal: &Principal, device: &DeviceRecord) -> bool {
 }
 
 /// A person's history: their own; the details the people module shows them to (the unit's
-/// confidentiality office and security administrator, its rule P2); or whoever manages
-/// accounts (R5.3: the system administrator, for logins and account changes).
+/// confidentiality office and security administrator, its rule P2); or, for the account's
+/// entries only, whoever manages accounts (R5.3: the system administrator).
 async fn may_read_person(
     state: &AppState,
     principal: &Principal,
     person: &Person,
     object_ref: &ObjectRef,
     action: &str,
-) -> ApiResult<()> {
+) -> ApiResult<HistoryView> {
     if person.id == principal.id()
         || (person.unit == principal.person.unit
             && (is_confidentiality_office(principal)
                 || principal.has_role(Role::SecurityAdministrator)))
     {
-        return Ok(());
+        return Ok(HistoryView::Changes);
     }
     let today = state.clock.today();
-    let subject = principal.subject();
     let account = Object::account(person.id, state.config.system_level);
-    let mut first_denial = None;
-    for act in [Action::ManageUsers] {
-        match decide(&subject, &account, act, today) {
-            Decision::Allow => return Ok(()),
-            Decision::Deny(reason) => {
-                first_denial.get_or_insert(reason);
-            }
+    match decide(&principal.subject(), &account, Action::ManageUsers, today) {
+        Decision::Allow => Ok(HistoryView::Account),
+        Decision::Deny(reason) => {
+            Err(deny(state, principal, object_ref.clone(), action, &reason).await)
         }
-    }
-    match first_denial {
-        Some(reason) => Err(deny(state, principal, object_ref.clone(), action, &reason).await),
-        None => Ok(()),
     }
 }

@@ -35,7 +35,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use baomi_core::access::{decide, Action, Decision, DenyReason, KnowledgeScope, Object, Role};
+use baomi_core::access::{
+    check_clearance, decide, Action, Decision, DenyReason, KnowledgeScope, Object, Role, Status,
+};
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::carriers::{
     reconcile, Approval, ApproverRole, Carrier, CarrierCommand, CarrierKey, CarrierKind,
@@ -1332,8 +1334,9 @@ async fn list(
     state
         .audit
         .record(
-            AuditDraft::new(state.clock.now(), principal.actor(), "carrier.list")
-                .detail(json!({ "ids": ids, "total": page.total }).to_string()),
+            AuditDraft::new(state.clock.now(), principal.actor(), "carrier.list").detail(
+                common::bounded_detail(json!({ "ids": ids, "total": page.total })),
+            ),
         )
         .await?;
     Ok(Json(json!({
@@ -1360,8 +1363,9 @@ async fn export(
     state
         .audit
         .record(
-            AuditDraft::new(state.clock.now(), principal.actor(), "carrier.export")
-                .detail(json!({ "ids": ids, "format": format.extension() }).to_string()),
+            AuditDraft::new(state.clock.now(), principal.actor(), "carrier.export").detail(
+                common::bounded_detail(json!({ "ids": ids, "format": format.extension() })),
+            ),
         )
         .await?;
     let lang = principal.lang;
@@ -1754,11 +1758,50 @@ fn approver_checks(
     Ok(())
 }
 
+/// R2.1: an approver decides about a carrier only if their category covers its level (a
+/// declassified or released carrier needs none). A denial is the 403 with its reason code,
+/// returned unaudited: the approvals inbox rolls back and audits it as a denied attempt.
+fn approver_clearance(approver: &Principal, object: &Object, today: Date) -> ApiResult<()> {
+    if object.status == Status::Declassified {
+        return Ok(());
+    }
+    check_clearance(&approver.subject(), object.level, today)
+        .map_err(|reason| ApiError::denied(&reason).in_lang(approver.lang))
+}
+
+/// What an approver is answered after the approved step (R13.1, R1.7): the carrier's detail
+/// only if the access decision lets them read it; otherwise its id and status, and why the
+/// rest is withheld.
+fn approver_view(
+    approver: &Principal,
+    id: i64,
+    record: &CarrierRecord,
+    scope: &KnowledgeScope,
+    version: i64,
+    today: Date,
+) -> Value {
+    let object = object_of(record, scope.clone());
+    match decide(&approver.subject(), &object, Action::Read, today) {
+        Decision::Allow => detail_view(id, record, scope, &[], version, today),
+        Decision::Deny(reason) => {
+            let status = record.carrier.status();
+            json!({
+                "id": id,
+                "status": status_code(status),
+                "status_zh": status.zh(),
+                "status_en": status.en(),
+                "withheld": { "reason": reason.code(), "rule": reason.rule().0 },
+            })
+        }
+    }
+}
+
 /// Called by the approvals inbox inside its transaction: carries out an approved carrier
 /// command with the approver's approval filled in. The core checks the approval again (role,
-/// not the requester, not after the act); a refusal is returned **unaudited** (the inbox rolls
-/// back and audits the attempt). On success the record is saved and `carrier.<action>` is
-/// appended to `tx`.
+/// not the requester, not after the act); an approver whose category does not cover the
+/// carrier's level is denied 403 (R2.1). A refusal or denial is returned **unaudited** (the
+/// inbox rolls back and audits the attempt). On success the record is saved and
+/// `carrier.<action>` is appended to `tx`; the answer is [`approver_view`].
 pub async fn carry_out_approved(
     _state: &AppState,
     tx: &mut WriteTx,
@@ -1781,6 +1824,7 @@ pub async fn carry_out_approved(
     let matter = matter_w(tx, loaded.value.carrier.matter()).await?;
     let scope = scope_of(&loaded.value, matter.as_ref());
     let object = object_of(&loaded.value, scope.clone());
+    approver_clearance(approver, &object, today)?;
     let command = refresh_clearance(tx, command.clone(), &object, today).await?;
     let approval = Approval {
         id: ApprovalId(request.id),
@@ -1812,11 +1856,11 @@ pub async fn carry_out_approved(
             ),
     )
     .await?;
-    Ok(detail_view(
+    Ok(approver_view(
+        approver,
         *carrier,
         &saved.value,
         &scope,
-        &[],
         version,
         today,
     ))
@@ -1995,8 +2039,10 @@ fn new_copy(id: CarrierId, p: &CopyParams) -> NewCopy {
 
 /// Called by the approvals inbox for [`ApprovalSubject::CarrierCopy`]: makes the copy with the
 /// approver's approval (R1.11: the core checks the role, the approver's unit against the
-/// originating and copying units, and that the requester does not approve their own copy).
-/// Same contract as [`carry_out_approved`].
+/// originating and copying units, and that the requester does not approve their own copy; the
+/// approver's category must cover the source's level, R2.1). Same contract as
+/// [`carry_out_approved`], including the answer: the copy's detail only if the approver may
+/// read it.
 pub async fn copy_approved(
     _state: &AppState,
     tx: &mut WriteTx,
@@ -2022,6 +2068,7 @@ pub async fn copy_approved(
     };
     let matter = matter_w(tx, source.value.carrier.matter()).await?;
     let scope = scope_of(&source.value, matter.as_ref());
+    approver_clearance(approver, &object_of(&source.value, scope.clone()), today)?;
     let classifying_unit = matter
         .as_ref()
         .map_or(source.value.carrier.unit(), ClassifiedMatter::unit);
@@ -2091,7 +2138,7 @@ pub async fn copy_approved(
             ),
     )
     .await?;
-    Ok(detail_view(new_id, &record, &scope, &[], 1, today))
+    Ok(approver_view(approver, new_id, &record, &scope, 1, today))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2522,7 +2569,7 @@ async fn list_inventories(
         .audit
         .record(
             AuditDraft::new(state.clock.now(), principal.actor(), "inventory.list")
-                .detail(json!({ "ids": ids }).to_string()),
+                .detail(common::bounded_detail(json!({ "ids": ids }))),
         )
         .await?;
     Ok(Json(json!({

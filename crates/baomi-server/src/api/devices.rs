@@ -1385,7 +1385,10 @@ async fn ledger_edit(
 /// Carries out an approved device request (called by the approvals inbox, which loaded the
 /// request in `tx` and records the decision): the core checks the approval (R4.4, R4.7, R4.1,
 /// R3.8: role, never the requester or the bearer, not after the act) and the step itself; on a
-/// refusal the answer is the 422 with its rule and nothing is written or audited here.
+/// refusal the answer is the 422 with its rule and nothing is written or audited here. The
+/// approver's category must cover the device's level (R2.1: else 403 with its reason, also
+/// unaudited here: the inbox rolls back and audits the denied attempt). The answer is the
+/// device's detail only if the approver may see the device (D1); otherwise its id and status.
 pub async fn carry_out_approved(
     _state: &AppState,
     tx: &mut WriteTx,
@@ -1417,6 +1420,8 @@ pub async fn carry_out_approved(
         return Err(ApiError::not_found().in_lang(lang));
     };
     let today = civil_day(now);
+    check_clearance(&approver.subject(), rec.device.level, today)
+        .map_err(|reason| ApiError::denied(&reason).in_lang(lang))?;
     let approval = Approval {
         id: ApprovalId(request.id),
         by: approver.id(),
@@ -1480,5 +1485,14 @@ pub async fn carry_out_approved(
         ),
     )
     .await?;
-    Ok(detail(&rec, today, version))
+    if visible(approver, &rec) {
+        return Ok(detail(&rec, today, version));
+    }
+    Ok(json!({
+        "id": rec.device.id,
+        "status": rec.device.state.code(),
+        "status_zh": rec.device.state.zh(),
+        "status_en": rec.device.state.en(),
+        "withheld": { "reason": "not_device_manager_or_holder", "rule": "R13.1" },
+    }))
 }

@@ -57,10 +57,12 @@ use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::determination::{
     Action as EventAction, Authorisation, ClassifiedMatter, Classifier, Dispute, EarlyGround,
     Event, MatterChange, MatterStatus, Proposal, ProposalRecord, ProposalState, Refusal, Stage,
-    Step, SubjectArea, UnclearMatter, Unit, UnitDirectory,
+    Step, SubjectArea, UnclearMatter, Unit, UnitDirectory, UnitTier,
 };
 use baomi_core::ids::{MatterId, PersonId, UnitId};
-use baomi_core::marks::{LegalBasis, Level, Mark, MarkError, Term};
+use baomi_core::marks::{
+    add_years, LegalBasis, Level, Mark, MarkError, Term, MAX_YEARS_WITH_OVERRIDE,
+};
 use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{
     ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, WriteTx,
@@ -801,6 +803,555 @@ fn parse_mark(text: &str, basis: Option<&LegalBasis>) -> Result<Mark, MarkError>
     }
 }
 
+// ────────────────────────────── Period overrides (R1.2) ──────────────────────────────
+
+/// The longest legal basis accepted for a period beyond R1.2, in characters.
+pub const MAX_OVERRIDE_BASIS_CHARS: usize = 200;
+
+/// Why a period beyond R1.2's longest is not accepted on the legal basis given. R1.2: the
+/// longest period applies "unless a rule says otherwise" — so the basis must name that rule
+/// (a law, regulation or catalogue item), and the period must be one that needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverrideRefusal {
+    /// The basis is blank.
+    Empty,
+    /// The basis is longer than [`MAX_OVERRIDE_BASIS_CHARS`].
+    TooLong {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// The basis contains a control character.
+    ControlCharacter,
+    /// The basis names no law, regulation or catalogue item (`《…》`, `保密事项范围`, or an
+    /// English "Law", "Act", "Regulation", "Article", "Catalogue"…).
+    NoInstrument,
+    /// The period fits R1.2 (or has no fixed end): there is nothing to override.
+    NotNeeded {
+        /// The level.
+        level: Level,
+    },
+    /// The period ends after the outer bound of [`MAX_YEARS_WITH_OVERRIDE`] years.
+    BeyondOuterLimit {
+        /// The last day a period may end on.
+        latest: Date,
+    },
+}
+
+impl OverrideRefusal {
+    /// The rule: R1.2.
+    pub fn rule(&self) -> RuleId {
+        RuleId("R1.2")
+    }
+
+    /// The `reason` of the 422.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OverrideRefusal::Empty => "override_basis_empty",
+            OverrideRefusal::TooLong { .. } => "override_basis_too_long",
+            OverrideRefusal::ControlCharacter => "override_basis_invalid",
+            OverrideRefusal::NoInstrument => "override_basis_names_no_law",
+            OverrideRefusal::NotNeeded { .. } => "override_not_needed",
+            OverrideRefusal::BeyondOuterLimit { .. } => "override_period_too_long",
+        }
+    }
+}
+
+impl Describe for OverrideRefusal {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (OverrideRefusal::Empty, Lang::Zh) => {
+                "超出最长保密期限须写明法律依据，依据不能为空（R1.2）".to_owned()
+            }
+            (OverrideRefusal::Empty, Lang::En) => {
+                "a period beyond the longest needs its legal basis; the basis is blank (R1.2)"
+                    .to_owned()
+            }
+            (OverrideRefusal::TooLong { chars }, Lang::Zh) => format!(
+                "法律依据过长（{chars} 字），不得超过 {MAX_OVERRIDE_BASIS_CHARS} 字（R1.2）"
+            ),
+            (OverrideRefusal::TooLong { chars }, Lang::En) => format!(
+                "the legal basis is too long ({chars} characters, at most \
+                 {MAX_OVERRIDE_BASIS_CHARS}) (R1.2)"
+            ),
+            (OverrideRefusal::ControlCharacter, Lang::Zh) => {
+                "法律依据含有控制字符（R1.2）".to_owned()
+            }
+            (OverrideRefusal::ControlCharacter, Lang::En) => {
+                "the legal basis contains a control character (R1.2)".to_owned()
+            }
+            (OverrideRefusal::NoInstrument, Lang::Zh) => {
+                "法律依据须写明具体的法律、法规或保密事项范围条目，如《……》第×条（R1.2）"
+                    .to_owned()
+            }
+            (OverrideRefusal::NoInstrument, Lang::En) => {
+                "the legal basis must name the law, regulation or catalogue item, e.g. \
+                 《…》 Article n (R1.2)"
+                    .to_owned()
+            }
+            (OverrideRefusal::NotNeeded { level }, Lang::Zh) => format!(
+                "该期限未超出{}的最长保密期限，无需也不得援引例外依据（R1.2）",
+                level.zh()
+            ),
+            (OverrideRefusal::NotNeeded { level }, Lang::En) => format!(
+                "the period does not exceed the longest period for {}; no override applies \
+                 (R1.2)",
+                level.en()
+            ),
+            (OverrideRefusal::BeyondOuterLimit { latest }, Lang::Zh) => format!(
+                "即使有法律依据，保密期限也不得超过 {MAX_YEARS_WITH_OVERRIDE} 年（最晚 {latest}）（R1.2）"
+            ),
+            (OverrideRefusal::BeyondOuterLimit { latest }, Lang::En) => format!(
+                "even with a legal basis a period may not exceed {MAX_YEARS_WITH_OVERRIDE} \
+                 years (ending {latest} at the latest) (R1.2)"
+            ),
+        }
+    }
+}
+
+/// True when `text` names a legal instrument: a title in `《》`, the catalogue
+/// (`保密事项范围`), or an English law, act, regulation, rule, code, article or catalogue.
+fn names_an_instrument(text: &str) -> bool {
+    let titled = text
+        .split_once('《')
+        .and_then(|(_, rest)| rest.split_once('》'))
+        .is_some_and(|(title, _)| !title.trim().is_empty());
+    if titled || text.contains("保密事项范围") {
+        return true;
+    }
+    const WORDS: [&str; 10] = [
+        "law",
+        "laws",
+        "act",
+        "regulation",
+        "regulations",
+        "rules",
+        "code",
+        "article",
+        "art",
+        "catalogue",
+    ];
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)))
+}
+
+/// R1.2: the legal basis a request gives for a period beyond the level's longest; `None` when
+/// none is given. Refused when blank, longer than [`MAX_OVERRIDE_BASIS_CHARS`], with a control
+/// character, or naming no law, regulation or catalogue item.
+pub fn override_basis(text: Option<&str>) -> Result<Option<LegalBasis>, OverrideRefusal> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let t = text.trim();
+    let chars = t.chars().count();
+    if chars == 0 {
+        return Err(OverrideRefusal::Empty);
+    }
+    if chars > MAX_OVERRIDE_BASIS_CHARS {
+        return Err(OverrideRefusal::TooLong { chars });
+    }
+    if t.chars().any(char::is_control) {
+        return Err(OverrideRefusal::ControlCharacter);
+    }
+    if !names_an_instrument(t) {
+        return Err(OverrideRefusal::NoInstrument);
+    }
+    LegalBasis::new(t).map(Some).ok_or(OverrideRefusal::Empty)
+}
+
+/// R1.2: a period given with a legal basis must need it — a number of years or an end date
+/// beyond the level's longest period counted from `from` (the date of classification) — and
+/// still end within [`MAX_YEARS_WITH_OVERRIDE`] years of `from`.
+pub fn check_override(level: Level, term: &Term, from: Date) -> Result<(), OverrideRefusal> {
+    let Some(longest) = level.longest_period_years() else {
+        return Err(OverrideRefusal::NotNeeded { level });
+    };
+    let latest = add_years(from, MAX_YEARS_WITH_OVERRIDE);
+    match term {
+        Term::Years { years } if *years > MAX_YEARS_WITH_OVERRIDE => {
+            Err(OverrideRefusal::BeyondOuterLimit { latest })
+        }
+        Term::Years { years } if *years > longest => Ok(()),
+        Term::Until { date } if *date > latest => Err(OverrideRefusal::BeyondOuterLimit { latest }),
+        Term::Until { date } if *date > add_years(from, longest) => Ok(()),
+        _ => Err(OverrideRefusal::NotNeeded { level }),
+    }
+}
+
+/// Why a proposal's mark is not accepted as given: malformed (R1.3) or an override R1.2 does
+/// not allow.
+#[derive(Debug, Clone)]
+pub enum MarkInputError {
+    /// The mark does not parse or exceeds R1.2 without a basis.
+    Mark(MarkError),
+    /// The legal basis for a longer period is refused.
+    Override(OverrideRefusal),
+}
+
+impl MarkInputError {
+    /// The rule.
+    pub fn rule(&self) -> RuleId {
+        match self {
+            MarkInputError::Mark(e) => e.rule(),
+            MarkInputError::Override(o) => o.rule(),
+        }
+    }
+
+    /// The `reason` of the 422.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MarkInputError::Mark(_) => "invalid_mark",
+            MarkInputError::Override(o) => o.code(),
+        }
+    }
+}
+
+impl Describe for MarkInputError {
+    fn describe(&self, lang: Lang) -> String {
+        match self {
+            MarkInputError::Mark(e) => e.describe(lang),
+            MarkInputError::Override(o) => o.describe(lang),
+        }
+    }
+}
+
+/// Why a step on a matter is refused: the core's refusal, or R1.2's check of an override.
+#[derive(Debug)]
+enum StepRefusal {
+    Core(Refusal),
+    Override(OverrideRefusal),
+}
+
+impl From<Refusal> for StepRefusal {
+    fn from(r: Refusal) -> StepRefusal {
+        StepRefusal::Core(r)
+    }
+}
+
+// ─────────────────────── Who may grant authority (R1.4, R1.5, R5.3) ───────────────────────
+
+/// Why the security administrator may not record a classifier grant (R1.5) or an
+/// authorisation to classify (R1.4) as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantRefusal {
+    /// The person is of neither the administrator's unit nor a unit under it (R5.3).
+    OutsideOwnUnit {
+        /// The person's unit.
+        unit: UnitId,
+        /// The administrator's unit.
+        own: UnitId,
+    },
+    /// A classifier classifies for their own unit (R1.5); the units above decide through
+    /// their own classifiers.
+    NotPersonsUnit {
+        /// The person.
+        person: PersonId,
+        /// Their unit.
+        person_unit: UnitId,
+        /// The unit asked for.
+        unit: UnitId,
+    },
+    /// Not a state-secret level (R1.1).
+    NotAStateSecret {
+        /// The level asked for.
+        level: Level,
+    },
+    /// The unit may set no level at all, by tier or authorisation in force (R1.4): it
+    /// applies to the authority above it and has no classifiers of its own.
+    UnitWithoutAuthority {
+        /// The unit.
+        unit: UnitId,
+    },
+    /// Above what the unit may set (R1.4).
+    AboveUnitAuthority {
+        /// The unit.
+        unit: UnitId,
+        /// The level asked for.
+        level: Level,
+        /// The highest level it may set.
+        highest: Level,
+    },
+    /// An authorisation is recorded by the security administrator of the granting organ (or
+    /// of a unit above it), not of another unit (R5.3).
+    NotGrantingSide {
+        /// The granting organ.
+        granted_by: UnitId,
+        /// The administrator's unit.
+        own: UnitId,
+    },
+    /// A unit cannot authorise itself (R1.4).
+    SelfAuthorisation {
+        /// The unit.
+        unit: UnitId,
+    },
+    /// The granting organ is not above the unit (R1.4: authority is granted by higher organs).
+    GranterNotSuperior {
+        /// The unit authorised.
+        unit: UnitId,
+        /// The granting organ.
+        granted_by: UnitId,
+    },
+    /// The granting organ has no statutory authority to pass on (R1.4).
+    GranterWithoutAuthority {
+        /// The granting organ.
+        granted_by: UnitId,
+        /// Its tier.
+        tier: UnitTier,
+    },
+    /// Above what the granting organ may itself set (R1.4).
+    AboveGranterAuthority {
+        /// The granting organ.
+        granted_by: UnitId,
+        /// The level asked for.
+        level: Level,
+        /// The highest level it may set.
+        highest: Level,
+    },
+    /// No subject area, or a blank one (R1.4: an authorisation is limited to its areas).
+    NoSubjectArea,
+}
+
+impl GrantRefusal {
+    /// 403 for who may not record it, 422 for what may not be recorded.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            GrantRefusal::OutsideOwnUnit { .. } | GrantRefusal::NotGrantingSide { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// The rule enforced.
+    pub fn rule(&self) -> RuleId {
+        RuleId(match self {
+            GrantRefusal::OutsideOwnUnit { .. } | GrantRefusal::NotGrantingSide { .. } => "R5.3",
+            GrantRefusal::NotPersonsUnit { .. } => "R1.5",
+            GrantRefusal::NotAStateSecret { .. } => "R1.1",
+            _ => "R1.4",
+        })
+    }
+
+    /// The `reason` of the answer and of the audited denial.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GrantRefusal::OutsideOwnUnit { .. } => "outside_own_unit",
+            GrantRefusal::NotPersonsUnit { .. } => "not_persons_unit",
+            GrantRefusal::NotAStateSecret { .. } => "not_a_state_secret",
+            GrantRefusal::UnitWithoutAuthority { .. } => "unit_without_authority",
+            GrantRefusal::AboveUnitAuthority { .. } => "above_unit_authority",
+            GrantRefusal::NotGrantingSide { .. } => "not_granting_side",
+            GrantRefusal::SelfAuthorisation { .. } => "self_authorisation",
+            GrantRefusal::GranterNotSuperior { .. } => "granter_not_superior",
+            GrantRefusal::GranterWithoutAuthority { .. } => "granter_without_authority",
+            GrantRefusal::AboveGranterAuthority { .. } => "above_granter_authority",
+            GrantRefusal::NoSubjectArea => "no_subject_area",
+        }
+    }
+
+    fn error(&self) -> ApiError {
+        let code = if self.status() == StatusCode::FORBIDDEN {
+            "forbidden"
+        } else {
+            "refused"
+        };
+        ApiError::new(
+            self.status(),
+            code,
+            self.describe(Lang::Zh),
+            self.describe(Lang::En),
+        )
+        .with_rule(self.rule())
+        .with_reason(self.code())
+    }
+}
+
+impl Describe for GrantRefusal {
+    fn describe(&self, lang: Lang) -> String {
+        let (zh, en) = match self {
+            GrantRefusal::OutsideOwnUnit { unit, own } => (
+                format!("单位 {unit} 不是您所在单位（{own}）或其下级单位，您不能为其人员授权（R5.3）"),
+                format!("unit {unit} is neither your unit ({own}) nor under it; you may not grant rights to its people (R5.3)"),
+            ),
+            GrantRefusal::NotPersonsUnit { person, person_unit, unit } => (
+                format!("人员 {person} 属于单位 {person_unit}，只能被指定为本单位（而非单位 {unit}）的定密责任人（R1.5）"),
+                format!("person {person} belongs to unit {person_unit} and may be a classifier for that unit only, not for unit {unit} (R1.5)"),
+            ),
+            GrantRefusal::NotAStateSecret { level } => (
+                format!("{}不是国家秘密密级（R1.1）", level.zh()),
+                format!("{} is not a state-secret level (R1.1)", level.en()),
+            ),
+            GrantRefusal::UnitWithoutAuthority { unit } => (
+                format!("单位 {unit} 既无法定定密权也无有效的定密授权，应报请上级确定，不能指定定密责任人（R1.4）"),
+                format!("unit {unit} holds no authority to classify, by tier or authorisation in force; it applies to the authority above it and has no classifiers (R1.4)"),
+            ),
+            GrantRefusal::AboveUnitAuthority { unit, level, highest } => (
+                format!("单位 {unit} 最高只能确定{}，不能授予{}定密权（R1.4）", highest.zh(), level.zh()),
+                format!("unit {unit} may set up to {} only; {} cannot be granted (R1.4)", highest.en(), level.en()),
+            ),
+            GrantRefusal::NotGrantingSide { granted_by, own } => (
+                format!("定密授权应由授权机关（单位 {granted_by}）一方的安全保密管理员登记，您所在单位为 {own}（R5.3）"),
+                format!("an authorisation is recorded by the security administrator of the granting organ (unit {granted_by}); yours is unit {own} (R5.3)"),
+            ),
+            GrantRefusal::SelfAuthorisation { unit } => (
+                format!("单位 {unit} 不能自我授权（R1.4）"),
+                format!("unit {unit} cannot authorise itself (R1.4)"),
+            ),
+            GrantRefusal::GranterNotSuperior { unit, granted_by } => (
+                format!("单位 {granted_by} 不是单位 {unit} 的上级机关，不能对其授权（R1.4）"),
+                format!("unit {granted_by} is not above unit {unit} and cannot authorise it (R1.4)"),
+            ),
+            GrantRefusal::GranterWithoutAuthority { granted_by, tier } => (
+                format!("单位 {granted_by}（{}）无法定定密权，不能作出定密授权（R1.4）", tier.zh()),
+                format!("unit {granted_by} ({}) holds no statutory authority to classify and cannot authorise (R1.4)", tier.en()),
+            ),
+            GrantRefusal::AboveGranterAuthority { granted_by, level, highest } => (
+                format!("授权机关（单位 {granted_by}）最高只能确定{}，不能授权确定{}（R1.4）", highest.zh(), level.zh()),
+                format!("the granting organ (unit {granted_by}) may set up to {} only and cannot authorise {} (R1.4)", highest.en(), level.en()),
+            ),
+            GrantRefusal::NoSubjectArea => (
+                "定密授权须列明业务领域，且不得为空（R1.4）".to_owned(),
+                "an authorisation must name its subject areas, none blank (R1.4)".to_owned(),
+            ),
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// R1.4: the highest level `unit` may set on `on` — by its tier, or by an authorisation in
+/// force capped by what its granting organ may set — as the core's own authority lookup
+/// ([`UnitDirectory::unit_authority`]) answers for each level and each subject area the unit
+/// holds; `None` when it may set none.
+pub fn unit_ceiling(units: &UnitDirectory, unit: UnitId, on: Date) -> Option<Level> {
+    let mut areas: BTreeSet<SubjectArea> = units
+        .get(unit)
+        .map(|u| {
+            u.authorisations
+                .iter()
+                .flat_map(|a| a.subject_areas.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    areas.insert(SubjectArea::new(""));
+    Level::STATE_SECRETS.into_iter().find(|level| {
+        areas
+            .iter()
+            .any(|area| units.unit_authority(unit, *level, area, on).is_ok())
+    })
+}
+
+/// True when `unit` is `own` or a unit under it.
+fn within(units: &UnitDirectory, own: UnitId, unit: UnitId) -> bool {
+    unit == own || units.is_superior_of(own, unit)
+}
+
+/// R5.3, R1.5, R1.4: may the security administrator of `own` grant `person` (of
+/// `person_unit`) classifier authority for `unit` up to `level` on `on`? The person is of the
+/// administrator's unit or a unit under it; the grant is for the person's own unit; the level
+/// is a state secret the unit may set.
+pub fn check_classifier_grant(
+    units: &UnitDirectory,
+    own: UnitId,
+    person: PersonId,
+    person_unit: UnitId,
+    unit: UnitId,
+    level: Level,
+    on: Date,
+) -> Result<(), GrantRefusal> {
+    if !within(units, own, person_unit) {
+        return Err(GrantRefusal::OutsideOwnUnit {
+            unit: person_unit,
+            own,
+        });
+    }
+    if unit != person_unit {
+        return Err(GrantRefusal::NotPersonsUnit {
+            person,
+            person_unit,
+            unit,
+        });
+    }
+    if !level.is_state_secret() {
+        return Err(GrantRefusal::NotAStateSecret { level });
+    }
+    match unit_ceiling(units, unit, on) {
+        None => Err(GrantRefusal::UnitWithoutAuthority { unit }),
+        Some(highest) if level > highest => Err(GrantRefusal::AboveUnitAuthority {
+            unit,
+            level,
+            highest,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// R5.3, R1.4: may the security administrator of `own` record that `granted_by` authorises
+/// `unit` to set up to `level` in `areas`? The administrator is of the granting organ or a
+/// unit above it; the granting organ is a superior of the unit (never the unit itself), holds
+/// statutory authority and may itself set the level; the areas are named.
+pub fn check_authorisation(
+    units: &UnitDirectory,
+    own: UnitId,
+    unit: UnitId,
+    granted_by: UnitId,
+    level: Level,
+    areas: &[String],
+) -> Result<(), GrantRefusal> {
+    if !within(units, own, granted_by) {
+        return Err(GrantRefusal::NotGrantingSide { granted_by, own });
+    }
+    if unit == granted_by {
+        return Err(GrantRefusal::SelfAuthorisation { unit });
+    }
+    if !units.is_superior_of(granted_by, unit) {
+        return Err(GrantRefusal::GranterNotSuperior { unit, granted_by });
+    }
+    if !level.is_state_secret() {
+        return Err(GrantRefusal::NotAStateSecret { level });
+    }
+    let tier = units.get(granted_by).map_or(UnitTier::Other, |u| u.tier);
+    match tier.statutory_highest() {
+        None => return Err(GrantRefusal::GranterWithoutAuthority { granted_by, tier }),
+        Some(highest) if level > highest => {
+            return Err(GrantRefusal::AboveGranterAuthority {
+                granted_by,
+                level,
+                highest,
+            })
+        }
+        Some(_) => {}
+    }
+    if areas.is_empty() || areas.iter().any(|a| a.trim().is_empty()) {
+        return Err(GrantRefusal::NoSubjectArea);
+    }
+    Ok(())
+}
+
+/// Audits a refused grant (outcome denied with its code and rule) and answers it: 403 for who
+/// may not record it, 422 for what may not be recorded.
+async fn refuse_grant(
+    state: &AppState,
+    principal: &Principal,
+    object: ObjectRef,
+    audit_action: &str,
+    refusal: &GrantRefusal,
+) -> ApiError {
+    let draft = AuditDraft::new(state.clock.now(), principal.actor(), audit_action)
+        .on(object)
+        .outcome(Outcome::Denied {
+            reason: refusal.code().to_owned(),
+        })
+        .detail(
+            json!({ "rule": refusal.rule().0, "refusal": refusal.describe(Lang::En) }).to_string(),
+        );
+    match state.audit.record(draft).await {
+        Ok(_) => refusal.error().in_lang(principal.lang),
+        Err(e) => e,
+    }
+}
+
 fn proposal_ref(id: i64) -> ObjectRef {
     ObjectRef::new("proposal", id)
 }
@@ -850,10 +1401,16 @@ pub struct ProposalInput {
 }
 
 impl ProposalInput {
-    /// The core's proposal, filed by `principal` on `on`; a malformed mark is the mark's error.
-    fn to_proposal(&self, principal: &Principal, on: Date) -> Result<Proposal, MarkError> {
-        let basis = self.period_override.as_deref().and_then(LegalBasis::new);
-        let mark = parse_mark(&self.mark, basis.as_ref())?;
+    /// The core's proposal, filed by `principal` on `on`; a malformed mark is the mark's error,
+    /// a legal basis for a longer period that R1.2 does not accept is the override's.
+    fn to_proposal(&self, principal: &Principal, on: Date) -> Result<Proposal, MarkInputError> {
+        let basis =
+            override_basis(self.period_override.as_deref()).map_err(MarkInputError::Override)?;
+        let mark = parse_mark(&self.mark, basis.as_ref()).map_err(MarkInputError::Mark)?;
+        if basis.is_some() {
+            // Counted from today: approval comes later, so the period only gets shorter.
+            check_override(mark.level(), mark.term(), on).map_err(MarkInputError::Override)?;
+        }
         Ok(Proposal {
             title: self.title.clone(),
             mark,
@@ -884,16 +1441,9 @@ pub async fn file_proposal(
     let proposal = match input.to_proposal(&principal, today) {
         Ok(p) => p,
         Err(e) => {
-            return Err(common::refuse(
-                &state,
-                &principal,
-                None,
-                AUDIT,
-                &e,
-                e.rule(),
-                "invalid_mark",
+            return Err(
+                common::refuse(&state, &principal, None, AUDIT, &e, e.rule(), e.code()).await,
             )
-            .await)
         }
     };
     let record = match ProposalRecord::file(proposal) {
@@ -1291,7 +1841,7 @@ pub async fn get_matter(
 /// The common path of every change to a matter (R1.8, R1.9): Edit access (audited 403), the
 /// subject's classifier grant (audited 403, R1.5), the core's step in one write transaction
 /// (a refusal is rolled back, audited and answered 422), save, audit, commit.
-async fn matter_step<F>(
+async fn matter_step<F, E>(
     state: &AppState,
     principal: &Principal,
     id: i64,
@@ -1299,7 +1849,8 @@ async fn matter_step<F>(
     step: F,
 ) -> ApiResult<Json<Value>>
 where
-    F: FnOnce(&mut ClassifiedMatter, &Classifier, &UnitDirectory, Date) -> Result<Value, Refusal>,
+    F: FnOnce(&mut ClassifiedMatter, &Classifier, &UnitDirectory, Date) -> Result<Value, E>,
+    E: Into<StepRefusal>,
 {
     let now = state.clock.now();
     let today = civil_day(now);
@@ -1334,7 +1885,22 @@ where
         Ok(outcome) => outcome,
         Err(refusal) => {
             tx.rollback().await?;
-            return Err(refuse(state, principal, Some(object_ref), audit_action, &refusal).await);
+            let object = Some(object_ref);
+            return Err(match refusal.into() {
+                StepRefusal::Core(r) => refuse(state, principal, object, audit_action, &r).await,
+                StepRefusal::Override(o) => {
+                    common::refuse(
+                        state,
+                        principal,
+                        object,
+                        audit_action,
+                        &o,
+                        o.rule(),
+                        o.code(),
+                    )
+                    .await
+                }
+            });
         }
     };
     let record = MatterRecord::new(matter, today.max(loaded.value.as_of));
@@ -1397,7 +1963,7 @@ pub async fn change_matter(
 ) -> ApiResult<Json<Value>> {
     const AUDIT: &str = "matter.change";
     let input: ChangeInput = parse_body(&principal, body)?;
-    let basis = input.period_override.as_deref().and_then(LegalBasis::new);
+    let basis = period_override_of(&state, &principal, id, AUDIT, &input.period_override).await?;
     let mut change = MatterChange {
         level: None,
         term: input.term.clone(),
@@ -1429,10 +1995,43 @@ pub async fn change_matter(
     }
     let reason = input.reason;
     matter_step(&state, &principal, id, AUDIT, move |m, by, units, on| {
+        // R1.2: a basis is for a new period that needs it, counted from classification.
+        if change.period_override.is_some() && (change.level.is_some() || change.term.is_some()) {
+            let level = change.level.unwrap_or(m.mark().level());
+            let term = change
+                .term
+                .clone()
+                .unwrap_or_else(|| m.mark().term().clone());
+            check_override(level, &term, m.classified_on()).map_err(StepRefusal::Override)?;
+        }
         m.change(by, units, change, on, &reason)
             .map(|e| effect_value(&e))
+            .map_err(StepRefusal::Core)
     })
     .await
+}
+
+/// R1.2: the request's legal basis for a longer period, or the audited 422 refusing it.
+async fn period_override_of(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    audit_action: &str,
+    text: &Option<String>,
+) -> ApiResult<Option<LegalBasis>> {
+    match override_basis(text.as_deref()) {
+        Ok(basis) => Ok(basis),
+        Err(o) => Err(common::refuse(
+            state,
+            principal,
+            Some(ObjectRef::matter(MatterId(id))),
+            audit_action,
+            &o,
+            o.rule(),
+            o.code(),
+        )
+        .await),
+    }
 }
 
 /// `POST /api/v1/matters/{id}/extend` body.
@@ -1461,7 +2060,7 @@ pub async fn extend_matter(
 ) -> ApiResult<Json<Value>> {
     const AUDIT: &str = "matter.extend";
     let input: ExtendInput = parse_body(&principal, body)?;
-    let basis = input.period_override.as_deref().and_then(LegalBasis::new);
+    let basis = period_override_of(&state, &principal, id, AUDIT, &input.period_override).await?;
     let (term, level) = match (&input.mark, &input.term) {
         (Some(text), _) => match parse_mark(text, basis.as_ref()) {
             Ok(mark) => (mark.term().clone(), Some(mark.level())),
@@ -1492,16 +2091,22 @@ pub async fn extend_matter(
     matter_step(&state, &principal, id, AUDIT, move |m, by, units, on| {
         if let Some(level) = level.filter(|l| *l != m.mark().level()) {
             // An extension keeps the level; a new level is a change (R1.8).
-            return Err(Refusal::InvalidPeriod {
+            return Err(StepRefusal::Core(Refusal::InvalidPeriod {
                 detail: format!(
                     "an extension keeps the level {}; {} is a change (R1.8)",
                     m.mark().level().en(),
                     level.en()
                 ),
-            });
+            }));
+        }
+        if basis.is_some() {
+            // R1.2: the whole new period, counted from classification, must need the basis.
+            check_override(m.mark().level(), &term, m.classified_on())
+                .map_err(StepRefusal::Override)?;
         }
         m.extend(by, units, term, basis, on, &reason)
             .map(|e| effect_value(&e))
+            .map_err(StepRefusal::Core)
     })
     .await
 }
@@ -1638,7 +2243,7 @@ pub async fn open_escalation(
                         AUDIT,
                         &e,
                         e.rule(),
-                        "invalid_mark",
+                        e.code(),
                     )
                     .await)
                 }
@@ -1973,7 +2578,10 @@ pub struct GrantInput {
 }
 
 /// `POST /api/v1/classifiers`: the security administrator grants a classifier (R1.5), never to
-/// themselves (R5.3, decided by the core's access function).
+/// themselves (R5.3, decided by the core's access function), only to a person of their own unit
+/// or a unit under it (403 `outside_own_unit`), for the person's own unit (422
+/// `not_persons_unit`), and up to what that unit may set by tier or authorisation (422
+/// `above_unit_authority` / `unit_without_authority`, R1.4). Every refusal is audited.
 pub async fn grant_classifier(
     State(state): State<AppState>,
     principal: Principal,
@@ -1997,11 +2605,33 @@ pub async fn grant_classifier(
     let Some(person) = ledger::load_for_update::<Person>(&mut tx, input.person.0).await? else {
         return Err(ApiError::not_found().in_lang(principal.lang));
     };
+    let person_unit = person.value.unit;
+    let unit = input.unit.unwrap_or(person_unit);
+    let units = unit_directory(&mut tx).await?;
+    if let Err(refusal) = check_classifier_grant(
+        &units,
+        principal.person.unit,
+        input.person,
+        person_unit,
+        unit,
+        highest_level,
+        civil_day(now),
+    ) {
+        tx.rollback().await?;
+        return Err(refuse_grant(
+            &state,
+            &principal,
+            ObjectRef::person(input.person),
+            AUDIT,
+            &refusal,
+        )
+        .await);
+    }
     let grant = ClassifierGrant {
         id: ledger::next_id::<ClassifierGrant>(&mut tx).await?,
         classifier: Classifier {
             person: input.person,
-            unit: input.unit.unwrap_or(person.value.unit),
+            unit,
             highest_level,
             is_head: input.is_head,
             trained: input.trained,
@@ -2102,7 +2732,10 @@ async fn require_security_administrator(
 }
 
 /// `POST /api/v1/authorisations`: records an authorisation to classify (R1.4), by the
-/// security administrator (R5.3).
+/// security administrator (R5.3) of the granting organ or a unit above it (403
+/// `not_granting_side`). The granting organ must be a superior of the unit, never the unit
+/// itself, hold statutory authority and be able to set the level itself; the subject areas
+/// must be named (422 with the reason, R1.4). Every refusal is audited.
 pub async fn grant_authorisation(
     State(state): State<AppState>,
     principal: Principal,
@@ -2118,6 +2751,25 @@ pub async fn grant_authorisation(
     let mut tx = state.store.write().await?;
     if tx.get_unit(input.unit).await?.is_none() || tx.get_unit(input.granted_by).await?.is_none() {
         return Err(ApiError::not_found().in_lang(principal.lang));
+    }
+    let units = unit_directory(&mut tx).await?;
+    if let Err(refusal) = check_authorisation(
+        &units,
+        principal.person.unit,
+        input.unit,
+        input.granted_by,
+        highest_level,
+        &input.subject_areas,
+    ) {
+        tx.rollback().await?;
+        return Err(refuse_grant(
+            &state,
+            &principal,
+            ObjectRef::unit(input.unit),
+            AUDIT,
+            &refusal,
+        )
+        .await);
     }
     let record = AuthorisationRecord {
         id: ledger::next_id::<AuthorisationRecord>(&mut tx).await?,

@@ -11,13 +11,90 @@ pub mod people;
 pub mod reminders;
 
 use crate::auth;
+use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use baomi_core::Lang;
+use serde_json::Value;
 
 /// Largest request body accepted (imports are the largest legitimate bodies).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Largest JSON body accepted: the API's JSON bodies are forms, not files.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// Longest string a JSON body may carry, in characters. Titles, names, reasons and notes are
+/// all far shorter; a longer one is refused up front (400 `text_too_long`, naming the field)
+/// rather than stored in a ledger or an audit entry's detail, which has its own bound.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// The first string in `value` longer than [`MAX_TEXT_CHARS`], as a path (`$.reason`).
+fn overlong_text(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| overlong_text(v, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            if k.chars().count() > MAX_TEXT_CHARS {
+                return Some(format!("{path}.<key>"));
+            }
+            overlong_text(v, &format!("{path}.{k}"))
+        }),
+        _ => None,
+    }
+}
+
+/// Bounds every JSON body before any handler sees it: at most [`MAX_JSON_BODY`] bytes
+/// (413) and no string over [`MAX_TEXT_CHARS`] characters (400). Malformed JSON passes on, for
+/// the handler's extractor to answer as usual.
+async fn bounded_json(request: Request, next: Next) -> Response {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+    if !is_json {
+        return next.run(request).await;
+    }
+    let lang = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.trim_start().starts_with("en"))
+        .map_or(Lang::Zh, |_| Lang::En);
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("JSON 请求体过大（至多 {MAX_JSON_BODY} 字节）"),
+            format!("the JSON body is too large (at most {MAX_JSON_BODY} bytes)"),
+        )
+        .in_lang(lang)
+        .into_response();
+    };
+    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        if let Some(path) = overlong_text(&value, "$") {
+            return ApiError::bad_request(
+                format!("{path}：文字过长（至多 {MAX_TEXT_CHARS} 字）"),
+                format!("{path}: text too long (at most {MAX_TEXT_CHARS} characters)"),
+            )
+            .with_reason("text_too_long")
+            .in_lang(lang)
+            .into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
@@ -39,5 +116,6 @@ pub fn router(state: AppState) -> Router {
         .merge(reminders::routes())
         .merge(crate::openapi::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(bounded_json))
         .with_state(state)
 }

@@ -1051,6 +1051,12 @@ fn account_ref(person: PersonId) -> ObjectRef {
     ObjectRef::new("account", person)
 }
 
+/// The core's `ManageUsers` decision on the account, and then R5.3 between the three
+/// administrators: the system administrator may lift another administrator's lock, but may
+/// not reset their password (they would know it and could act as them — the security
+/// administrator granting rights, the auditor reading the trail), nor disable or enable them
+/// (switching off the auditor who reviews them). Those are done at the console
+/// (`baomi admin reset-password`), on the host itself; refusals are audited.
 async fn authorise_account(
     state: &AppState,
     principal: &Principal,
@@ -1065,7 +1071,27 @@ async fn authorise_account(
         account_ref(person),
         action,
     )
-    .await
+    .await?;
+    if action == "account.unlock" || person == principal.id() {
+        return Ok(());
+    }
+    let mut tx = state.store.read().await?;
+    let target = load::<Person>(&mut tx, person.0).await?;
+    tx.finish().await?;
+    if target.is_some_and(|t| t.value.roles.administrator().is_some()) {
+        return Err(deny_role(
+            state,
+            principal,
+            Some(account_ref(person)),
+            action,
+            RuleId("R5.3"),
+            "其他管理员的账户只能在服务器控制台上重置或停用（baomi admin reset-password）",
+            "another administrator's account is reset or disabled only at the server's console \
+             (baomi admin reset-password)",
+        )
+        .await);
+    }
+    Ok(())
 }
 
 /// An account as the system administrator sees it: no hash, no TOTP secret, no category.
