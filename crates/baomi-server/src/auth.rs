@@ -154,7 +154,11 @@ impl PrincipalCache {
 
     /// Whether `token_hash` made the password change that set the password at `set`.
     fn is_kept(&self, token_hash: &str, set: Timestamp) -> bool {
-        locked_map(&self.kept, |kept| kept.get(token_hash) == Some(&set))
+        // The store keeps `password_set` to the second; the kept time is compared likewise.
+        locked_map(&self.kept, |kept| {
+            kept.get(token_hash)
+                .is_some_and(|k| k.as_second() == set.as_second())
+        })
     }
 
     /// Forgets an ended credential.
@@ -721,7 +725,7 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
     let hash = found
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |a| a.password_hash.clone());
-    let password_ok = verify_bounded(state, hash, request.password.clone()).await?;
+    let password_ok = verify_bounded(state, hash.clone(), request.password.clone()).await?;
     let Some(found) = found else {
         audit_login_refused(
             state,
@@ -766,7 +770,9 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         },
         (Some(_), None) => SecondFactor::Wrong,
     };
-    let refused = if !password_ok {
+    // The password was verified against the hash read before; if it changed meanwhile (a
+    // reset or a change racing this login), the verification speaks of an old password.
+    let refused = if !password_ok || account.password_hash != hash {
         Some("bad_password")
     } else {
         match second {

@@ -830,6 +830,13 @@ both_backends!(
         let request = body["approval_request"].as_i64().unwrap();
         // R3.6: the unit head approves the carry-out — but learns only id and status (R1.7).
         let head = server.login("zhang.wei").await;
+        // In his inbox the request says what it is, not what it is about.
+        let (status, shown) = head.get(&format!("/api/v1/approvals/{request}")).await;
+        assert_eq!(status, StatusCode::OK, "{shown}");
+        assert_eq!(shown["redacted"], true, "{shown}");
+        assert!(!shown.to_string().contains("R131"), "{shown}");
+        assert!(!shown.to_string().contains("赴省厅汇报"), "{shown}");
+        assert_eq!(shown["level"], "secret");
         let (status, body) = head
             .post(
                 &format!("/api/v1/approvals/{request}/approve"),

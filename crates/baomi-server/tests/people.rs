@@ -639,13 +639,23 @@ both_backends!(
             // Still logs in with their own password.
             server.login(login).await;
         }
+        // Nor his own: his own password is changed with the current one (/auth/password).
+        let own = server.person("sysadmin");
+        let (status, body) = sysadmin
+            .post(
+                &format!("/api/v1/accounts/{own}/reset-password"),
+                json!({ "password": "Welcome2026" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["rule"], "R5.3");
         let denied = server.audit("account.").await;
         assert_eq!(
             denied
                 .iter()
                 .filter(|e| matches!(e.outcome, Outcome::Denied { .. }))
                 .count(),
-            4
+            5
         );
         // Ordinary users' accounts stay his to manage.
         let li_na = server.person("li.na");

@@ -394,14 +394,18 @@ async fn show(
         return Err(ApiError::not_found().in_lang(principal.lang));
     };
     let superiors = superiors(&state, &loaded.value).await?;
+    // Whoever may attempt a decision may open it — but only if cleared for its level (R2.1):
+    // an uncleared approver learns not even that it exists (ids are sequential).
+    let today = state.clock.today();
     if !(took_part(&loaded.value, &principal)
-        || may_attempt(
-            &loaded.value,
-            &principal,
-            &superiors,
-            &grant_units(&state, &principal).await?,
-            state.clock.today(),
-        ))
+        || (cleared_for(&principal, loaded.value.level, today)
+            && may_attempt(
+                &loaded.value,
+                &principal,
+                &superiors,
+                &grant_units(&state, &principal).await?,
+                today,
+            )))
     {
         // Not found, not forbidden: whoever has no part in it learns nothing of it.
         return Err(ApiError::not_found().in_lang(principal.lang));

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -52,16 +52,20 @@ fn overlong_text(value: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// Bounds every JSON body before any handler sees it: at most [`MAX_JSON_BODY`] bytes
+/// Bounds every JSON body (and every body without a media type) before any handler sees it: at most [`MAX_JSON_BODY`] bytes
 /// (413) and no string over [`MAX_TEXT_CHARS`] characters (400). Malformed JSON passes on, for
 /// the handler's extractor to answer as usual.
 async fn bounded_json(request: Request, next: Next) -> Response {
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-    if !is_json {
+    // Every body a handler might read as JSON: any `…json…` media type in any case, and a
+    // body with no media type at all (some handlers parse raw bytes).
+    let content_type = request.headers().get(header::CONTENT_TYPE);
+    let may_be_json = match content_type {
+        None => true,
+        Some(v) => v
+            .to_str()
+            .map_or(true, |ct| ct.to_ascii_lowercase().contains("json")),
+    };
+    if !may_be_json || matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
     let lang = request

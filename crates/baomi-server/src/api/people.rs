@@ -1072,8 +1072,22 @@ async fn authorise_account(
         action,
     )
     .await?;
-    if action == "account.unlock" || person == principal.id() {
+    if action == "account.unlock" {
         return Ok(());
+    }
+    if person == principal.id() {
+        // One's own password is changed with the current one (`/auth/password`, counted
+        // toward lockout); disabling oneself would leave no system administrator.
+        return Err(deny_role(
+            state,
+            principal,
+            Some(account_ref(person)),
+            action,
+            RuleId("R5.3"),
+            "不能在账户管理中重置或停用本人的账户；修改本人密码请用“修改密码”",
+            "you may not reset or disable your own account here; change your own password instead",
+        )
+        .await);
     }
     let mut tx = state.store.read().await?;
     let target = load::<Person>(&mut tx, person.0).await?;
