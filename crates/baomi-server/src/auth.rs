@@ -701,6 +701,50 @@ fn count_failure(state: &AppState, account: &mut Account, now: Timestamp) -> Opt
     Some(until)
 }
 
+/// A failed re-authentication of a signed-in user (the current password at a password change,
+/// the password and code when replacing the second factor): it counts toward the lockout
+/// like a failed login (R13.1) and is audited as a denial.
+struct Reauthentication {
+    /// The audit action.
+    action: &'static str,
+    /// The denial's reason code.
+    reason: &'static str,
+    /// Detail fields besides the failure count and the lock.
+    detail: serde_json::Value,
+}
+
+impl Reauthentication {
+    /// Counts the failure on `account`, audits it and commits `tx`; answers the error to
+    /// return (locked, or wrong credentials).
+    async fn refuse(
+        mut self,
+        state: &AppState,
+        mut tx: baomi_store::WriteTx,
+        mut account: Account,
+        principal: &Principal,
+        now: Timestamp,
+    ) -> ApiResult<ApiError> {
+        let lock = count_failure(state, &mut account, now);
+        tx.update_account(&account).await?;
+        self.detail["failed_count"] = json!(account.failed_count);
+        self.detail["locked_until"] = json!(account.locked_until.map(|t| t.to_string()));
+        tx.append_audit(
+            AuditDraft::new(now, principal.actor(), self.action)
+                .on(ObjectRef::person(principal.id()))
+                .outcome(Outcome::Denied {
+                    reason: self.reason.to_owned(),
+                })
+                .detail(self.detail.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(match lock {
+            Some(until) => locked(until, principal.lang),
+            None => bad_credentials().in_lang(principal.lang),
+        })
+    }
+}
+
 /// The second factor of a login attempt.
 enum SecondFactor {
     /// None enrolled.
@@ -1026,28 +1070,12 @@ pub async fn change_password(
         return Err(locked(until, lang));
     }
     let Some(new_hash) = new_hash else {
-        let lock = count_failure(&state, &mut account, now);
-        tx.update_account(&account).await?;
-        tx.append_audit(
-            AuditDraft::new(now, principal.actor(), "auth.password_change")
-                .on(ObjectRef::person(principal.id()))
-                .outcome(Outcome::Denied {
-                    reason: "bad_password".to_owned(),
-                })
-                .detail(
-                    json!({
-                        "failed_count": account.failed_count,
-                        "locked_until": account.locked_until.map(|t| t.to_string()),
-                    })
-                    .to_string(),
-                ),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(match lock {
-            Some(until) => locked(until, lang),
-            None => bad_credentials().in_lang(lang),
-        });
+        let failure = Reauthentication {
+            action: "auth.password_change",
+            reason: "bad_password",
+            detail: json!({}),
+        };
+        return Err(failure.refuse(&state, tx, account, &principal, now).await?);
     };
     account.password_hash = new_hash;
     account.password_set = now;
@@ -1237,29 +1265,12 @@ pub async fn totp_confirm(
             }
         };
         if let Some(reason) = refused {
-            let lock = count_failure(&state, &mut account, now);
-            tx.update_account(&account).await?;
-            tx.append_audit(
-                AuditDraft::new(now, principal.actor(), "auth.totp_enrol")
-                    .on(ObjectRef::person(principal.id()))
-                    .outcome(Outcome::Denied {
-                        reason: reason.to_owned(),
-                    })
-                    .detail(
-                        json!({
-                            "replacing": true,
-                            "failed_count": account.failed_count,
-                            "locked_until": account.locked_until.map(|t| t.to_string()),
-                        })
-                        .to_string(),
-                    ),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(match lock {
-                Some(until) => locked(until, lang),
-                None => bad_credentials().in_lang(lang),
-            });
+            let failure = Reauthentication {
+                action: "auth.totp_enrol",
+                reason,
+                detail: json!({ "replacing": true }),
+            };
+            return Err(failure.refuse(&state, tx, account, &principal, now).await?);
         }
         account.failed_count = 0;
     }
