@@ -156,6 +156,8 @@ pub const ROUTES: &[RouteDoc] = &[
     r("GET", "/api/v1/audit", "audit", "检索审计记录（安全审计员）", "search the audit trail (security auditor)", NONE, Schema("AuditSearchResult")),
     r("GET", "/api/v1/audit/verify", "audit", "校验审计日志哈希链与检查点（安全审计员）", "verify the audit chain and checkpoints (security auditor)", NONE, Schema("AuditVerification")),
     r("GET", "/api/v1/audit/export", "audit", "导出审计记录（安全审计员）", "export the audit trail (security auditor)", NONE, File),
+    r("POST", "/api/v1/imports/{kind}", "imports", "导入人员、载体或设备（CSV/XLSX；先预览，?commit=true 全部写入或不写）", "import people, carriers or devices (CSV/XLSX; preview, then ?commit=true writes all rows or none)", NONE, Obj),
+    r("GET", "/api/v1/imports/{kind}/template", "imports", "导入模板（csv、xlsx，或 json 列说明）", "the import template (csv, xlsx, or json columns)", NONE, File),
     r("GET", "/api/v1/records/{kind}/{id}/history", "audit", "记录的操作历史（可阅知该记录者）", "a record's history (whoever may read the record)", NONE, Schema("RecordHistory")),
     // Reminders (R13.4)
     r("GET", "/api/v1/reminders", "reminders", "本人的提醒（R13.4）", "one's own reminders (R13.4)", NONE, Schema("Reminders")),

@@ -1241,6 +1241,30 @@ async fn register_in(
     Ok(record)
 }
 
+/// One carrier's registration for the import (`api::import`): the next id, then exactly what
+/// `POST /api/v1/carriers` does inside `tx` (its `carrier.register` audit entry included). A
+/// denial or refusal is the answer the single registration would give, not yet audited: the
+/// import audits its outcome once, after rolling back.
+pub(crate) async fn register_row(
+    tx: &mut WriteTx,
+    principal: &Principal,
+    b: RegisterBody,
+    today: Date,
+    now: Timestamp,
+) -> ApiResult<CarrierRecord> {
+    let id = ledger::next_id::<CarrierRecord>(tx).await?;
+    register_in(tx, principal, b, id, today, now)
+        .await
+        .map_err(|halt| {
+            match halt {
+                Halt::Api(e) => e,
+                Halt::Deny(reason) => ApiError::denied(&reason),
+                Halt::Refuse(r) => r.error(),
+            }
+            .in_lang(principal.lang)
+        })
+}
+
 /// Inserts a new carrier record; a number (with copy number) already used in the unit is an
 /// R3.2 refusal.
 async fn insert_unique(

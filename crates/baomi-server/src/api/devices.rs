@@ -26,7 +26,7 @@
 //!   expired or lacks the second factor Top Secret needs.
 
 use crate::api::common::{audit_read, deny_role, invalid, refuse};
-use crate::api::people::is_confidentiality_office;
+use crate::api::people::{audit_refusal, is_confidentiality_office};
 use crate::approvals::{ApprovalRequest, ApprovalStatus, ApprovalSubject};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -294,7 +294,8 @@ fn manages(principal: &Principal, unit: UnitId) -> bool {
         && (is_confidentiality_office(principal) || principal.has_role(Role::SecurityAdministrator))
 }
 
-fn manages_any(principal: &Principal) -> bool {
+/// The unit's device managers (D2): who registers devices, one by one or by import.
+pub(crate) fn manages_any(principal: &Principal) -> bool {
     manages(principal, principal.person.unit)
 }
 
@@ -617,7 +618,8 @@ fn text_field(
     Ok(v.to_owned())
 }
 
-async fn deny_manage(
+/// Audits and answers the 403 of someone who does not manage the devices ledger (D2).
+pub(crate) async fn deny_manage(
     state: &AppState,
     principal: &Principal,
     object: Option<ObjectRef>,
@@ -679,14 +681,38 @@ async fn register(
     if !manages_any(&principal) {
         return Err(deny_manage(&state, &principal, None, "device.register").await);
     }
-    let number = text_field(&principal, "number", &body.number, 64, true)?;
-    let name = text_field(&principal, "name", &body.name, 128, true)?;
-    let serial = text_field(&principal, "serial", &body.serial, 128, true)?;
-    let location = text_field(&principal, "location", &body.location, 128, false)?;
-    let unit = principal.person.unit;
     let today = state.clock.today();
     let now = state.clock.now();
     let mut tx = state.store.write().await?;
+    match register_in(&mut tx, &principal, body, today, now).await {
+        Ok(rec) => {
+            tx.commit().await?;
+            Ok((StatusCode::CREATED, Json(detail(&rec, today, 1))))
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(audit_refusal(&state, &principal, None, "device.register", e).await)
+        }
+    }
+}
+
+/// One device's registration inside `tx`, with its `device.register` audit entry: the text
+/// fields, a department of the unit, the holder a person of the unit cleared for the device's
+/// level (R2.1), a number not yet used. Shared by `POST /api/v1/devices` and the import
+/// (`api::import`); the caller has checked [`manages_any`], and commits or rolls back. A
+/// rule's refusal is a 422 naming it, not yet audited (`people::audit_refusal`).
+pub(crate) async fn register_in(
+    tx: &mut WriteTx,
+    principal: &Principal,
+    body: NewDevice,
+    today: Date,
+    now: Timestamp,
+) -> ApiResult<DeviceRecord> {
+    let number = text_field(principal, "number", &body.number, 64, true)?;
+    let name = text_field(principal, "name", &body.name, 128, true)?;
+    let serial = text_field(principal, "serial", &body.serial, 128, true)?;
+    let location = text_field(principal, "location", &body.location, 128, false)?;
+    let unit = principal.person.unit;
     if let Some(d) = body.department {
         let known: BTreeSet<DepartmentId> = tx
             .list_departments(unit)
@@ -695,9 +721,8 @@ async fn register(
             .map(|d| d.id)
             .collect();
         if !known.contains(&d) {
-            tx.rollback().await?;
             return Err(invalid(
-                &principal,
+                principal,
                 "department",
                 "须为本单位的部门",
                 "must be a department of your unit",
@@ -705,25 +730,10 @@ async fn register(
         }
     }
     if let Some(holder) = body.holder {
-        match check_holder(&mut tx, &principal, unit, holder, body.level, today).await {
-            Ok(Ok(())) => {}
-            Ok(Err(reason)) => {
-                tx.rollback().await?;
-                return Err(refuse(
-                    &state,
-                    &principal,
-                    None,
-                    "device.register",
-                    &reason,
-                    reason.rule(),
-                    reason.code(),
-                )
-                .await);
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                return Err(e);
-            }
+        if let Err(reason) = check_holder(tx, principal, unit, holder, body.level, today).await? {
+            return Err(
+                ApiError::refused(&reason, reason.rule(), reason.code()).in_lang(principal.lang)
+            );
         }
     }
     if tx
@@ -731,14 +741,13 @@ async fn register(
         .await?
         .is_some()
     {
-        tx.rollback().await?;
         return Err(
             ApiError::conflict("设备编号已被使用", "the device number is taken")
                 .with_reason("number_taken")
                 .in_lang(principal.lang),
         );
     }
-    let id = DeviceId(next_id::<DeviceRecord>(&mut tx).await?);
+    let id = DeviceId(next_id::<DeviceRecord>(tx).await?);
     let rec = DeviceRecord {
         device: Device::register(id, body.kind, body.level, &serial),
         number,
@@ -759,15 +768,14 @@ async fn register(
             note: String::new(),
         }],
     };
-    insert(&mut tx, &rec, now).await?;
+    insert(tx, &rec, now).await?;
     tx.append_audit(
         AuditDraft::new(now, principal.actor(), "device.register")
             .on(device_ref(id))
             .detail(json!({ "number": rec.number, "kind": rec.device.kind, "level": rec.device.level.code() }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(detail(&rec, today, 1))))
+    Ok(rec)
 }
 
 // ---------------------------------------------------------------------------------------------

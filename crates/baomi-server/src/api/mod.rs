@@ -5,6 +5,7 @@ pub mod audit;
 pub mod carriers;
 pub mod common;
 pub mod devices;
+pub mod import;
 pub mod matters;
 pub mod org;
 pub mod people;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(carriers::routes())
         .merge(people::routes())
         .merge(devices::routes())
+        .merge(import::routes())
         .merge(audit::routes())
         .merge(reminders::routes())
         .merge(crate::openapi::routes())

@@ -69,7 +69,7 @@ use baomi_core::personnel::{
     training_compliance, AppointmentChecklist, AppointmentCondition, Category, Detachment,
     DetachmentError, LeavingClearance, TrainingError, TrainingRecord,
 };
-use baomi_core::RuleId;
+use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{RecordFilter, RecordKind, RecordOrder, WriteTx};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -453,7 +453,7 @@ async fn export(
 // The confidentiality office's changes (R2.2–R2.4)
 // ---------------------------------------------------------------------------------------------
 
-async fn require_office(
+pub(crate) async fn require_office(
     state: &AppState,
     principal: &Principal,
     object: Option<ObjectRef>,
@@ -517,30 +517,53 @@ async fn register(
     Json(body): Json<NewPerson>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_office(&state, &principal, None, "person.register", "R2.2").await?;
-    let name = clean_name(&principal, &body.name)?;
+    let today = state.clock.today();
+    let now = state.clock.now();
+    let mut tx = state.store.write().await?;
+    match register_in(&mut tx, &principal, body, today, now).await {
+        Ok(person) => {
+            tx.commit().await?;
+            state.people_changed();
+            Ok((StatusCode::CREATED, Json(view(&person, true, today))))
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(audit_refusal(&state, &principal, None, "person.register", e).await)
+        }
+    }
+}
+
+/// One person's registration inside `tx`, with its `person.register` audit entry: the name,
+/// R2.2's appointment checklist for a classified post, the commitment day, departments of the
+/// officer's unit. Shared by `POST /api/v1/people` and the import (`api::import`); the caller
+/// has checked that the principal may register people ([`require_office`]), and commits or
+/// rolls back. A rule's refusal is a 422 naming it, not yet audited ([`audit_refusal`]).
+pub(crate) async fn register_in(
+    tx: &mut WriteTx,
+    principal: &Principal,
+    body: NewPerson,
+    today: Date,
+    now: Timestamp,
+) -> ApiResult<Person> {
+    let name = clean_name(principal, &body.name)?;
     let post = body.post.trim().chars().take(128).collect::<String>();
     let unit = principal.person.unit;
-    let today = state.clock.today();
     let checklist = AppointmentChecklist {
         met: body.checklist.iter().copied().collect(),
     };
     if body.category.is_some() {
         if let Err(refusal) = checklist.check() {
-            return Err(refuse(
-                &state,
-                &principal,
-                None,
-                "person.register",
+            return Err(ApiError::refused(
                 &refusal,
                 refusal.rule(),
                 "appointment_conditions_unmet",
             )
-            .await);
+            .in_lang(principal.lang));
         }
     }
     if body.commitment_signed_on.is_some_and(|d| d > today) {
         return Err(invalid(
-            &principal,
+            principal,
             "commitment_signed_on",
             "不能晚于今天",
             "may not be after today",
@@ -552,8 +575,6 @@ async fn register(
             .contains(&AppointmentCondition::CommitmentSigned)
             .then_some(today)
     });
-    let now = state.clock.now();
-    let mut tx = state.store.write().await?;
     let known: BTreeSet<DepartmentId> = tx
         .list_departments(unit)
         .await?
@@ -562,15 +583,14 @@ async fn register(
         .collect();
     let departments: BTreeSet<DepartmentId> = body.departments.iter().copied().collect();
     if departments.iter().any(|d| !known.contains(d)) {
-        tx.rollback().await?;
         return Err(invalid(
-            &principal,
+            principal,
             "departments",
             "须为本单位的部门",
             "must be departments of your unit",
         ));
     }
-    let id = PersonId(next_id::<Person>(&mut tx).await?);
+    let id = PersonId(next_id::<Person>(tx).await?);
     let person = Person {
         id,
         name,
@@ -586,16 +606,46 @@ async fn register(
         detachment: None,
         status: PersonStatus::Active,
     };
-    insert(&mut tx, &person, now).await?;
+    insert(tx, &person, now).await?;
     tx.append_audit(
         AuditDraft::new(now, principal.actor(), "person.register")
             .on(person_ref(id))
             .detail(json!({ "category": person.category.map(category_code), "checklist": checklist.met }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
-    Ok((StatusCode::CREATED, Json(view(&person, true, today))))
+    Ok(person)
+}
+
+/// An [`ApiError`] as the refusal it reports, so that [`refuse`] can audit it.
+#[derive(Debug)]
+struct Told<'a>(&'a ApiError);
+
+impl Describe for Told<'_> {
+    fn describe(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => self.0.zh.clone(),
+            Lang::En => self.0.en.clone(),
+        }
+    }
+}
+
+/// Audits a rule's refusal (a 422 naming its rule) met inside a transaction that has since
+/// been rolled back, exactly as [`refuse`] would have, and answers it; any other error is
+/// answered as it is.
+pub(crate) async fn audit_refusal(
+    state: &AppState,
+    principal: &Principal,
+    object: Option<ObjectRef>,
+    action: &str,
+    e: ApiError,
+) -> ApiError {
+    match (e.status, e.rule) {
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(rule)) => {
+            let reason = e.reason.clone().unwrap_or_else(|| "refused".to_owned());
+            refuse(state, principal, object, action, &Told(&e), rule, &reason).await
+        }
+        _ => e,
+    }
 }
 
 /// Loads a person of the officer's unit for a change in `tx`; 404 otherwise.
