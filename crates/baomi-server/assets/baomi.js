@@ -8,6 +8,11 @@
       if (select.form) { select.form.submit(); }
     });
   });
+  // Printed forms: the print button appears only where a script can print.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   // Move focus to a refusal or error so that screen readers and keyboards land on it.
   var alert = document.querySelector("[role=alert]");
   if (alert) {

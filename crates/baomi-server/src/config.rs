@@ -14,6 +14,12 @@
 //! lockout_minutes = 15
 //! timed_rules_interval_seconds = 60
 //! secure_cookies = false         # true when served behind TLS
+//!
+//! # The classification banner's colours, per level (defaults: the common convention —
+//! # unclassified green, internal purple, secret blue, confidential red, top secret orange).
+//! [banner.secret]
+//! background = "#0033a0"
+//! text = "#ffffff"
 //! ```
 
 use baomi_core::audit::HashAlgorithm;
@@ -51,6 +57,41 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Bearer tokens last this long.
     pub bearer_lifetime: Duration,
+    /// The classification banner's colours (background, text), one per level, lowest first.
+    pub banner: [BannerColours; 5],
+}
+
+/// The colours of one level's classification banner, as `#rrggbb`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BannerColours {
+    /// The level.
+    pub level: Level,
+    /// Background colour.
+    pub background: String,
+    /// Text colour.
+    pub text: String,
+}
+
+/// The conventional banner colours of classified systems, by rank.
+fn default_banner() -> [BannerColours; 5] {
+    let colours = |level, background: &str, text: &str| BannerColours {
+        level,
+        background: background.to_owned(),
+        text: text.to_owned(),
+    };
+    [
+        colours(Level::Unclassified, "#007a33", "#ffffff"),
+        colours(Level::Internal, "#502b85", "#ffffff"),
+        colours(Level::Secret, "#0033a0", "#ffffff"),
+        colours(Level::Confidential, "#c8102e", "#ffffff"),
+        colours(Level::TopSecret, "#ff8c00", "#000000"),
+    ]
+}
+
+/// `#rrggbb`, the only colour form the banner stylesheet is written with (nothing else can
+/// reach the stylesheet from the configuration).
+fn is_hex_colour(text: &str) -> bool {
+    text.len() == 7 && text.starts_with('#') && text.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
 }
 
 impl Default for Config {
@@ -68,6 +109,7 @@ impl Default for Config {
             timed_rules_interval: Duration::from_secs(60),
             secure_cookies: false,
             bearer_lifetime: Duration::from_secs(90 * 24 * 3600),
+            banner: default_banner(),
         }
     }
 }
@@ -87,6 +129,14 @@ struct ConfigFile {
     timed_rules_interval_seconds: Option<u64>,
     secure_cookies: Option<bool>,
     bearer_lifetime_days: Option<u64>,
+    banner: Option<std::collections::BTreeMap<String, BannerFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BannerFile {
+    background: Option<String>,
+    text: Option<String>,
 }
 
 /// Why a configuration file was refused.
@@ -197,6 +247,30 @@ impl Config {
         if let Some(d) = positive("bearer_lifetime_days", file.bearer_lifetime_days, 86_400)? {
             config.bearer_lifetime = d;
         }
+        for (code, colours) in file.banner.unwrap_or_default() {
+            let Some(slot) = config.banner.iter_mut().find(|b| b.level.code() == code) else {
+                return Err(ConfigError::Value {
+                    key: "banner",
+                    problem: format!(
+                        "{code:?} is not one of unclassified, internal, secret, confidential, top_secret"
+                    ),
+                });
+            };
+            for (given, into) in [
+                (colours.background, &mut slot.background),
+                (colours.text, &mut slot.text),
+            ] {
+                if let Some(colour) = given {
+                    if !is_hex_colour(&colour) {
+                        return Err(ConfigError::Value {
+                            key: "banner",
+                            problem: format!("{colour:?} for {code} is not a #rrggbb colour"),
+                        });
+                    }
+                    *into = colour;
+                }
+            }
+        }
         if config.session_idle > config.session_absolute {
             return Err(ConfigError::Value {
                 key: "session_idle_minutes",
@@ -216,6 +290,26 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn banner_colours_are_configurable_and_checked() {
+        let config = Config::from_toml("[banner.secret]\nbackground = \"#112233\"\n");
+        let config = config.ok().map(|c| c.banner);
+        let secret = config
+            .as_ref()
+            .and_then(|b| b.iter().find(|c| c.level == Level::Secret).cloned());
+        assert_eq!(
+            secret.map(|c| (c.background, c.text)),
+            Some(("#112233".to_owned(), "#ffffff".to_owned()))
+        );
+        for bad in [
+            "[banner.secret]\nbackground = \"red; } body { display: none\"\n",
+            "[banner.secrett]\nbackground = \"#112233\"\n",
+            "[banner.secret]\ncolour = \"#112233\"\n",
+        ] {
+            assert!(Config::from_toml(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn r4_2_top_secret_system_level_is_refused() {

@@ -60,6 +60,7 @@ fn start_driver() -> Driver {
 
 async fn browser(driver: &Driver) -> Client {
     let mut caps = Map::new();
+    caps.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
     caps.insert(
         "goog:chromeOptions".to_owned(),
         json!({
@@ -113,6 +114,154 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+/// chromedriver's browser console log (`POST /session/{id}/se/log {"type":"browser"}`); each
+/// call answers the entries since the last.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}
+
+/// The page now shown logged no console error (nor did the ones since the last check) and
+/// loaded nothing from anywhere but 127.0.0.1.
+async fn assert_clean(client: &Client) {
+    let log = client.issue_cmd(BrowserLog).await.unwrap();
+    let errors: Vec<&Value> = log
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING")
+                .collect()
+        })
+        .unwrap_or_default();
+    let url = client.current_url().await.unwrap();
+    assert!(errors.is_empty(), "console errors on {url}: {errors:?}");
+    let loaded = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    for name in loaded.as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        assert!(
+            name.starts_with("http://127.0.0.1:") || name.starts_with("data:"),
+            "{url} loaded {name}"
+        );
+    }
+}
+
+/// Goes to `path` and checks the page is clean.
+async fn visit(client: &Client, base: &str, path: &str) {
+    client.goto(&format!("{base}{path}")).await.unwrap();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id("banner-bottom"))
+        .await
+        .unwrap_or_else(|e| panic!("{path} did not render: {e}"));
+    assert_clean(client).await;
+}
+
+async fn fill(client: &Client, id: &str, text: &str) {
+    let field = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Sets a field's value directly (date inputs type differently in every locale).
+async fn set_value(client: &Client, id: &str, value: &str) {
+    client
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn choose(client: &Client, id: &str, value: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Ticks options of a multiple select.
+async fn choose_many(client: &Client, id: &str, values: &[i64]) {
+    for value in values {
+        client
+            .find(Locator::Css(&format!("#{id} option[value='{value}']")))
+            .await
+            .unwrap_or_else(|e| panic!("#{id} has no option {value}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+}
+
+async fn click(client: &Client, locator: Locator<'_>) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(locator)
+        .await
+        .unwrap_or_else(|e| panic!("{locator:?}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Opens a record page's action (its `<details>`).
+async fn open_action(client: &Client, key: &str) {
+    click(client, Locator::Css(&format!("#action-{key} > summary"))).await;
+}
+
+/// Waits for the page's "done" notice; a refusal instead fails with its text.
+async fn expect_done(client: &Client) -> String {
+    let found = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#done, #refusal, #error-message"))
+        .await
+        .unwrap_or_else(|e| panic!("neither done nor refused: {e}"));
+    let text = found.text().await.unwrap();
+    assert_eq!(
+        found.attr("id").await.unwrap().as_deref(),
+        Some("done"),
+        "refused on {}: {text}",
+        client.current_url().await.unwrap()
+    );
+    text
+}
+
 async fn text_of(client: &Client, locator: Locator<'_>) -> String {
     client
         .wait()
@@ -130,6 +279,18 @@ async fn path_of(client: &Client) -> String {
 }
 
 async fn login(client: &Client, base: &str, who: &str) {
+    login_with(client, base, who, None).await;
+}
+
+/// Fills and sends the login form, without waiting for where it leads.
+async fn submit_login(client: &Client, base: &str, who: &str, password: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    fill(client, "login", who).await;
+    fill(client, "password", password).await;
+    click(client, Locator::Id("login-submit")).await;
+}
+
+async fn login_with(client: &Client, base: &str, who: &str, totp: Option<&str>) {
     client.goto(&format!("{base}/login")).await.unwrap();
     let field = client
         .wait()
@@ -145,6 +306,9 @@ async fn login(client: &Client, base: &str, who: &str) {
         .send_keys(baomi_server::demo::DEMO_PASSWORD)
         .await
         .unwrap();
+    if let Some(code) = totp {
+        fill(client, "totp", code).await;
+    }
     client
         .find(Locator::Id("login-submit"))
         .await
@@ -152,12 +316,23 @@ async fn login(client: &Client, base: &str, who: &str) {
         .click()
         .await
         .unwrap();
-    client
+    if let Err(e) = client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Id("pending-count"))
         .await
-        .unwrap_or_else(|e| panic!("{who} did not reach the dashboard: {e}"));
+    {
+        let url = client.current_url().await.unwrap();
+        let text = client
+            .find(Locator::Css("main"))
+            .await
+            .map(|m| async move { m.text().await.unwrap_or_default() });
+        let text = match text {
+            Ok(t) => t.await,
+            Err(_) => client.source().await.unwrap_or_default(),
+        };
+        panic!("{who} did not reach the dashboard ({e}): at {url}: {text}");
+    }
     assert_eq!(path_of(client).await, "/dashboard");
 }
 
@@ -272,10 +447,10 @@ async fn web_ui_in_headless_chromium() {
         let source = client.source().await.unwrap();
         assert!(source.contains("年"), "dates in Chinese");
         shot(&client, "03-matters").await;
-        let link = client.find(Locator::Css("a.matter-link")).await.unwrap();
+        let link = client.find(Locator::Css("a.record-link")).await.unwrap();
         let title = link.text().await.unwrap();
         link.click().await.unwrap();
-        let shown = text_of(&client, Locator::Id("matter-title")).await;
+        let shown = text_of(&client, Locator::Id("record-title")).await;
         assert_eq!(shown, title);
         assert!(path_of(&client).await.starts_with("/matters/"));
         client.find(Locator::Id("history")).await.unwrap();
@@ -465,6 +640,398 @@ async fn web_ui_in_headless_chromium() {
         );
 
         client.close().await.unwrap();
+    })
+    .await;
+}
+
+/// The acceptance walk of the web UI against the demo unit: a Secret matter proposed in a form
+/// and approved by another user (R1.6); a carrier registered, taken into custody, refused to an
+/// uncleared borrower with its rule (R3.4), lent with approval and returned with the sign-off;
+/// its registration card printed; a ledger exported; the auditor verifying the chain (R13.2).
+/// Every page is checked for console errors and for loading anything not from 127.0.0.1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
+    let driver = start_driver();
+    common::run(Backend::Sqlite, move |server: TestServer| async move {
+        let base = server.base.clone();
+        let client = browser(&driver).await;
+        let person = |login: &str| server.person(login);
+
+        // The console check sees errors: a missing page logs one.
+        client.goto(&format!("{base}/no-such-page")).await.unwrap();
+        let log = client.issue_cmd(BrowserLog).await.unwrap();
+        assert!(
+            log.as_array().unwrap().iter().any(|e| e["level"] == "SEVERE"),
+            "{log}"
+        );
+
+        // liu.yang proposes a Secret matter through the form.
+        login(&client, &base, "liu.yang").await;
+        assert_clean(&client).await;
+        visit(&client, &base, "/proposals").await;
+        click(&client, Locator::Id("new-record")).await;
+        let title = "浏览器提出的定密意见：2027年管网改造方案";
+        fill(&client, "new-title", title).await;
+        fill(&client, "new-mark", "秘密★5年").await;
+        choose_many(
+            &client,
+            "new-scope",
+            &[person("zhang.wei"), person("wang.fang"), person("liu.yang")],
+        )
+        .await;
+        fill(
+            &client,
+            "new-basis",
+            "城乡建设保密事项范围 第3条 重大基础设施规划方案",
+        )
+        .await;
+        fill(&client, "new-subject_area", "城乡规划").await;
+        shot(&client, "11-propose-form").await;
+        click(&client, Locator::Id("new-submit")).await;
+        expect_done(&client).await;
+        assert!(path_of(&client).await.starts_with("/proposals/"));
+        assert_eq!(text_of(&client, Locator::Id("record-title")).await, title);
+        assert_clean(&client).await;
+        shot(&client, "12-proposal").await;
+        logout(&client).await;
+
+        // wang.fang, a classifier, approves it in her inbox.
+        login(&client, &base, "wang.fang").await;
+        visit(&client, &base, "/approvals").await;
+        let card = client
+            .find(Locator::XPath(&format!(
+                "//article[contains(., '{title}')]"
+            )))
+            .await
+            .unwrap();
+        let card_id = card.attr("id").await.unwrap().unwrap();
+        let request = card_id.trim_start_matches("approval-").to_owned();
+        click(&client, Locator::Id(&format!("approve-{request}"))).await;
+        assert_eq!(text_of(&client, Locator::Id("done")).await, "已批准。");
+        assert_clean(&client).await;
+        visit(&client, &base, "/matters?q=%E7%AE%A1%E7%BD%91%E6%94%B9%E9%80%A0").await;
+        let mark = client
+            .find(Locator::Css("#matters-table .lvl"))
+            .await
+            .unwrap();
+        assert_eq!(mark.text().await.unwrap(), "秘密★5年");
+        let (level, _, _) = banner(&client).await;
+        assert_eq!(level, "secret");
+        shot(&client, "13-matter-approved").await;
+        logout(&client).await;
+
+        // li.na registers a carrier and takes it into custody.
+        login(&client, &base, "li.na").await;
+        visit(&client, &base, "/carriers/new").await;
+        let number = "某局密〔2026〕901号";
+        fill(&client, "new-number", number).await;
+        choose(&client, "new-kind", "paper_document").await;
+        fill(&client, "new-title", "浏览器登记的会议纪要").await;
+        fill(&client, "new-marking", "秘密★5年").await;
+        choose_many(
+            &client,
+            "new-scope",
+            &[person("li.na"), person("chen.jing"), person("wang.fang")],
+        )
+        .await;
+        fill(&client, "new-location", "保密室 2号保密柜").await;
+        shot(&client, "14-register-carrier").await;
+        click(&client, Locator::Id("new-submit")).await;
+        expect_done(&client).await;
+        let carrier_path = path_of(&client).await;
+        assert!(carrier_path.starts_with("/carriers/"), "{carrier_path}");
+        assert_clean(&client).await;
+        open_action(&client, "take-into-custody").await;
+        fill(&client, "take-into-custody-location", "保密室 2号保密柜").await;
+        click(&client, Locator::Id("submit-take-into-custody")).await;
+        expect_done(&client).await;
+        assert!(client.source().await.unwrap().contains("在库保管"));
+
+        // Lending it to someone outside its scope is refused, with the rule (R3.4).
+        open_action(&client, "lend").await;
+        choose(&client, "lend-to", &person("zhao.lei").to_string()).await;
+        let due = server
+            .today()
+            .checked_add(jiff::ToSpan::days(7))
+            .unwrap()
+            .to_string();
+        set_value(&client, "lend-due", &due).await;
+        fill(&client, "lend-reason", "查阅").await;
+        click(&client, Locator::Id("submit-lend")).await;
+        let rule = text_of(&client, Locator::Id("refusal-rule")).await;
+        assert!(rule.contains("R3.4"), "{rule}");
+        assert!(!text_of(&client, Locator::Id("refusal-message"))
+            .await
+            .is_empty());
+        // Refusals answer 422: the browser logs the status; clear the log for the next check.
+        let _ = client.issue_cmd(BrowserLog).await.unwrap();
+        shot(&client, "15-refused-with-rule").await;
+
+        // Lent to the clerk: it waits for a leader's approval.
+        choose(&client, "lend-to", &person("chen.jing").to_string()).await;
+        set_value(&client, "lend-due", &due).await;
+        click(&client, Locator::Id("submit-lend")).await;
+        expect_done(&client).await;
+        assert_clean(&client).await;
+        logout(&client).await;
+
+        login(&client, &base, "wang.fang").await;
+        visit(&client, &base, "/approvals").await;
+        let card = client
+            .find(Locator::XPath(&format!("//article[contains(., '{number}')]")))
+            .await
+            .unwrap();
+        let request = card
+            .attr("id")
+            .await
+            .unwrap()
+            .unwrap()
+            .trim_start_matches("approval-")
+            .to_owned();
+        click(&client, Locator::Id(&format!("approve-{request}"))).await;
+        assert_eq!(text_of(&client, Locator::Id("done")).await, "已批准。");
+        logout(&client).await;
+
+        // li.na takes it back, face to face, the inventory matching.
+        login(&client, &base, "li.na").await;
+        visit(&client, &base, &carrier_path).await;
+        assert!(client.source().await.unwrap().contains("借出"));
+        open_action(&client, "return").await;
+        click(&client, Locator::Id("return-face_to_face")).await;
+        click(&client, Locator::Id("return-inventory_matches")).await;
+        click(&client, Locator::Id("submit-return")).await;
+        expect_done(&client).await;
+        assert_clean(&client).await;
+        let fields = text_of(&client, Locator::Id("record-fields")).await;
+        assert!(fields.contains("在库保管"), "{fields}");
+        let history = text_of(&client, Locator::Id("own-history")).await;
+        for step in ["登记", "签收保管", "借出", "归还"] {
+            assert!(history.contains(step), "{step} missing: {history}");
+        }
+        shot(&client, "16-carrier-returned").await;
+
+        // Its registration card, with the QR code of its number.
+        click(&client, Locator::Id("print-card")).await;
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("svg"))
+            .await
+            .unwrap();
+        assert!(client.source().await.unwrap().contains(number));
+        assert_clean(&client).await;
+        shot(&client, "17-carrier-card").await;
+
+        // The ledger exports as CSV (what the link downloads), with the new carrier in it.
+        visit(&client, &base, "/carriers").await;
+        let href = client
+            .find(Locator::Id("export-csv"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let exported = client
+            .execute(
+                "return fetch(arguments[0]).then(r => r.headers.get('content-disposition') + '\\n' + r.status + '\\n').then(h => fetch(arguments[0]).then(r => r.text()).then(t => h + t));",
+                vec![json!(href)],
+            )
+            .await
+            .unwrap();
+        let exported = exported.as_str().unwrap();
+        assert!(exported.starts_with("attachment"), "{exported}");
+        assert!(exported.contains("\n200\n"), "{exported}");
+        assert!(exported.contains(number), "{exported}");
+        shot(&client, "18-carriers").await;
+        logout(&client).await;
+
+        // The auditor verifies the chain.
+        let code = server.totp_code("auditor").unwrap();
+        login_with(&client, &base, "auditor", Some(&code)).await;
+        visit(&client, &base, "/admin/audit").await;
+        click(&client, Locator::Id("verify")).await;
+        let verdict = text_of(&client, Locator::Id("verify-result")).await;
+        assert!(verdict.contains("哈希链完整"), "{verdict}");
+        assert_clean(&client).await;
+        let trail = text_of(&client, Locator::Id("audit-table")).await;
+        assert!(trail.contains("carrier.lend"), "{trail}");
+        shot(&client, "19-audit-verified").await;
+        logout(&client).await;
+
+        client.close().await.unwrap();
+    })
+    .await;
+}
+
+/// One's account and the three administrators' consoles in the browser: the system
+/// administrator sees the service status and resets a user's password (R5.3); that user must
+/// change it before anything else (R4.2), then enrols a TOTP second factor (R13.1); the system
+/// administrator is refused the audit trail with its rule (R5.3); the security administrator's
+/// console lists rights and grants; pages switch to English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
+    let driver = start_driver();
+    common::run(Backend::Sqlite, move |server: TestServer| async move {
+        let base = server.base.clone();
+        let client = browser(&driver).await;
+        let clerk = server.person("chen.jing");
+
+        // The system administrator: service status, accounts, a password reset.
+        let code = server.totp_code("sysadmin").unwrap();
+        login_with(&client, &base, "sysadmin", Some(&code)).await;
+        visit(&client, &base, "/admin/system").await;
+        let status = text_of(&client, Locator::Id("service-status")).await;
+        assert!(status.contains(env!("CARGO_PKG_VERSION")), "{status}");
+        assert!(text_of(&client, Locator::Id("accounts-table"))
+            .await
+            .contains("chen.jing"));
+        shot(&client, "20-system-console").await;
+        click(
+            &client,
+            Locator::Css("#account-chen\\.jing details > summary"),
+        )
+        .await;
+        fill(&client, &format!("reset-{clerk}"), "Temp2026abc").await;
+        click(
+            &client,
+            Locator::Css(&format!(
+                "form[action='/admin/system/{clerk}/reset-password'] button"
+            )),
+        )
+        .await;
+        let done = expect_done(&client).await;
+        assert!(done.contains("重置"), "{done}");
+        assert_clean(&client).await;
+
+        // The audit trail is the auditor's alone: the API's refusal, with its rule.
+        client.goto(&format!("{base}/admin/audit")).await.unwrap();
+        let message = text_of(&client, Locator::Id("error-message")).await;
+        assert!(message.contains("R5.3"), "{message}");
+        let _ = client.issue_cmd(BrowserLog).await.unwrap();
+        shot(&client, "21-audit-refused-to-sysadmin").await;
+        logout(&client).await;
+
+        // The clerk must change the reset password before anything else (R4.2).
+        submit_login(&client, &base, "chen.jing", "Temp2026abc").await;
+        let forced = text_of(&client, Locator::Id("forced")).await;
+        assert!(forced.contains("R4.2"), "{forced}");
+        assert_eq!(path_of(&client).await, "/account");
+        client.goto(&format!("{base}/carriers")).await.unwrap();
+        text_of(&client, Locator::Id("forced")).await;
+        assert_eq!(path_of(&client).await, "/account", "restricted session");
+        shot(&client, "22-forced-password-change").await;
+        fill(&client, "pw-current", "Temp2026abc").await;
+        fill(&client, "pw-new", "Neu2026pass").await;
+        fill(&client, "pw-confirm", "Neu2026pasz").await;
+        click(&client, Locator::Id("password-submit")).await;
+        let mismatch = text_of(&client, Locator::Id("refusal-message")).await;
+        assert!(mismatch.contains("不一致"), "{mismatch}");
+        let _ = client.issue_cmd(BrowserLog).await.unwrap();
+        fill(&client, "pw-current", "Temp2026abc").await;
+        fill(&client, "pw-new", "Neu2026pass").await;
+        fill(&client, "pw-confirm", "Neu2026pass").await;
+        click(&client, Locator::Id("password-submit")).await;
+        assert_eq!(expect_done(&client).await, "密码已修改。");
+        assert!(client.find(Locator::Id("forced")).await.is_err());
+        visit(&client, &base, "/carriers").await;
+        client.find(Locator::Id("carriers-table")).await.unwrap();
+
+        // She enrols a TOTP second factor with a code computed from the shown secret.
+        visit(&client, &base, "/account").await;
+        click(&client, Locator::Id("totp-begin")).await;
+        let secret = text_of(&client, Locator::Id("totp-secret")).await;
+        client
+            .find(Locator::Css(".qr svg"))
+            .await
+            .expect("the otpauth address as a QR code");
+        assert_clean(&client).await;
+        shot(&client, "23-totp-enrolment").await;
+        let bytes = baomi_server::totp::base32_decode(&secret).unwrap();
+        let code = baomi_server::totp::code_at(&bytes, server.clock.now().as_second()).unwrap();
+        fill(&client, "totp-code", &code).await;
+        click(&client, Locator::Id("totp-confirm")).await;
+        assert_eq!(expect_done(&client).await, "动态口令已绑定。");
+        assert_eq!(text_of(&client, Locator::Id("totp-state")).await, "是");
+
+        // English, on the account page.
+        client
+            .find(Locator::Id("lang-select"))
+            .await
+            .unwrap()
+            .select_by_value("en")
+            .await
+            .unwrap();
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::LinkText("My account"))
+            .await
+            .unwrap();
+        assert_eq!(text_of(&client, Locator::Css("h1")).await, "My account");
+        assert_clean(&client).await;
+        logout(&client).await;
+
+        // The security administrator's console: rights and classifier grants.
+        let code = server.totp_code("secadmin").unwrap();
+        login_with(&client, &base, "secadmin", Some(&code)).await;
+        visit(&client, &base, "/admin/security").await;
+        assert!(text_of(&client, Locator::Id("grants-table"))
+            .await
+            .contains("张伟"));
+        client.find(Locator::Id("rights-table")).await.unwrap();
+        shot(&client, "24-security-console").await;
+        logout(&client).await;
+
+        client.close().await.unwrap();
+    })
+    .await;
+}
+
+/// Login CSRF (R13.1): a login form posted from another site is refused and sets no session;
+/// the same form from the site itself logs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r13_1_a_login_posted_from_another_site_is_refused() {
+    common::run(Backend::Sqlite, |server: TestServer| async move {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let form = [
+            ("login", "li.na"),
+            ("password", baomi_server::demo::DEMO_PASSWORD),
+        ];
+        for headers in [
+            [("origin", "http://evil.example"), ("x-none", "")],
+            [("origin", "null"), ("sec-fetch-site", "cross-site")],
+            [
+                ("origin", "http://sub.127.0.0.1"),
+                ("sec-fetch-site", "same-site"),
+            ],
+        ] {
+            let mut request = http.post(format!("{}/login", server.base));
+            for (header, value) in headers {
+                request = request.header(header, value);
+            }
+            let answer = request.form(&form).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{headers:?}");
+            assert!(answer.headers().get("set-cookie").is_none());
+        }
+        // What Chromium sends for the site's own form (no-referrer makes the origin `null`).
+        let own = server.base.clone();
+        let answer = http
+            .post(format!("{own}/login"))
+            .header("origin", "null")
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert!(answer.headers().get("set-cookie").is_some());
+        // The server lives as long as the whole `TestServer` does (an async block would
+        // otherwise capture only the field it names).
+        drop(server);
     })
     .await;
 }

@@ -172,7 +172,8 @@ fn print_welcome(
         ));
     }
     lines.push(format!(
-        "用 JSON API 登录（接口说明：{address}api/openapi.json），例如："
+        "用浏览器打开 {address} ，以上表任一登录名和密码登录；\
+         也可用 JSON API（接口说明：{address}api/openapi.json），例如："
     ));
     lines.push(format!(
         "  curl -s {address}api/v1/auth/login -H 'content-type: application/json' \
@@ -202,7 +203,8 @@ fn print_welcome(
         ));
     }
     lines.push(format!(
-        "Log in over the JSON API (described at {address}api/openapi.json) as shown above."
+        "Open {address} in a browser and log in with any login above and the password; \
+         or use the JSON API (described at {address}api/openapi.json) as shown above."
     ));
     lines.push("Ctrl-C stops.".to_owned());
     for line in lines {

@@ -14,13 +14,18 @@
 //!   `/api/v1/auth/lang`; dates as `2031年6月30日` in Chinese (`baomi_core::date_text`).
 //! * Classification banner, top and bottom of every page, showing the highest level shown on the
 //!   page, or the system's level when the page shows no record. Colours (CSS classes
-//!   `banner-<level code>` in `assets/baomi.css`; to be made configurable) follow the common
-//!   convention of classified systems, mapped by rank: 非密 unclassified green `#007a33`,
+//!   `banner-<level code>`, written by `/assets/banner.css` from the configuration's
+//!   `[banner.<level>]`) default to the common convention of classified systems, by rank: 非密 unclassified green `#007a33`,
 //!   内部 internal purple `#502b85`, 秘密 secret blue `#0033a0`, 机密 confidential red `#c8102e`,
 //!   绝密 top secret orange `#ff8c00` (black text).
 
+mod consoles;
 mod i18n;
+mod import;
+mod ledgers;
 mod pages;
+mod print;
+mod qr;
 
 use crate::api;
 use crate::auth::{self, Principal};
@@ -73,12 +78,29 @@ pub fn routes(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/lang", post(pages::set_lang))
         .route("/dashboard", get(pages::dashboard))
-        .route("/matters", get(pages::matters))
-        .route("/matters/{id}", get(pages::matter))
+        .route("/account", get(consoles::account))
+        .route("/account/password", post(consoles::change_password))
+        .route("/account/totp", post(consoles::totp_begin))
+        .route("/account/totp/confirm", post(consoles::totp_confirm))
+        .route("/admin/system", get(consoles::system))
+        .route(
+            "/admin/system/{person}/{action}",
+            post(consoles::account_action),
+        )
+        .route("/admin/security", get(consoles::security))
+        .route(
+            "/admin/security/{person}/{what}",
+            post(consoles::security_action),
+        )
+        .route("/admin/audit", get(consoles::audit))
+        .merge(ledgers::routes())
         .route("/approvals", get(pages::approvals))
         .route("/approvals/{id}/{decision}", post(pages::decide))
+        .merge(import::routes())
+        .merge(print::routes())
         .route("/assets/baomi.css", get(css))
         .route("/assets/baomi.js", get(js))
+        .route("/assets/banner.css", get(banner_css))
         .with_state(web)
 }
 
@@ -87,6 +109,31 @@ async fn css() -> Response {
         "text/css; charset=utf-8",
         include_str!("../../assets/baomi.css"),
     )
+}
+
+/// The banner colours of the configuration (`[banner.<level>]`), as a stylesheet; the values
+/// were checked to be `#rrggbb` when the configuration was read.
+async fn banner_css(axum::extract::State(web): axum::extract::State<Web>) -> Response {
+    let mut css = String::new();
+    for b in &web.state.config.banner {
+        let code = b.level.code();
+        css.push_str(&format!(
+            ".banner-{code}, .lvl-{code} {{ background: {}; color: {}; }}\n.bar-{code} {{ fill: {}; }}\n",
+            b.background, b.text, b.background
+        ));
+    }
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
+        css,
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 async fn js() -> Response {
@@ -184,22 +231,31 @@ fn environment() -> Result<&'static Environment<'static>, ApiError> {
     static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
     let env = ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 7] = [
+        let templates: [(&str, &str); 12] = [
             ("layout.html", include_str!("../../templates/layout.html")),
+            ("forms.html", include_str!("../../templates/forms.html")),
             ("login.html", include_str!("../../templates/login.html")),
             ("error.html", include_str!("../../templates/error.html")),
             (
                 "dashboard.html",
                 include_str!("../../templates/dashboard.html"),
             ),
-            ("matters.html", include_str!("../../templates/matters.html")),
-            ("matter.html", include_str!("../../templates/matter.html")),
+            ("ledger.html", include_str!("../../templates/ledger.html")),
+            ("record.html", include_str!("../../templates/record.html")),
+            ("new.html", include_str!("../../templates/new.html")),
             (
                 "approvals.html",
                 include_str!("../../templates/approvals.html"),
             ),
+            ("account.html", include_str!("../../templates/account.html")),
+            ("system.html", include_str!("../../templates/system.html")),
+            (
+                "consoles.html",
+                include_str!("../../templates/consoles.html"),
+            ),
         ];
-        for (name, source) in templates {
+        let more = import::TEMPLATES.iter().chain(print::TEMPLATES);
+        for &(name, source) in templates.iter().chain(more) {
             env.add_template(name, source)
                 .map_err(|e| format!("template {name}: {e}"))?;
         }
@@ -213,6 +269,12 @@ fn environment() -> Result<&'static Environment<'static>, ApiError> {
 /// (`2031年6月30日`); a timestamp is taken on its day in China Standard Time.
 fn day_filter(value: String, lang: String) -> String {
     let lang = if lang == "en" { Lang::En } else { Lang::Zh };
+    day_text(&value, lang)
+}
+
+/// A date (`YYYY-MM-DD…`) or timestamp as `lang` writes it (`2031年6月30日`); a timestamp is
+/// taken on its day in China Standard Time. Anything else is returned as it is.
+pub fn day_text(value: &str, lang: Lang) -> String {
     let date = value
         .parse::<jiff::Timestamp>()
         .ok()
@@ -224,7 +286,7 @@ fn day_filter(value: String, lang: String) -> String {
         });
     match date {
         Some(d) => baomi_core::date_text(d, lang),
-        None => value,
+        None => value.to_owned(),
     }
 }
 

@@ -1,12 +1,11 @@
 //! The pages and forms. Each one asks the API (see the module above) and renders its answer.
 
-use super::{encode, highest, lang_code, level_name, render, see_other, Answer, Web};
+use super::{highest, lang_code, level_name, render, see_other, Answer, Web};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::ledger::ListQuery;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{self, HeaderMap};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use baomi_core::marks::Level;
@@ -16,16 +15,16 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// A page's answer: the page, or a redirect / error page already rendered.
-type PageResult = Result<Response, Response>;
+pub(super) type PageResult = Result<Response, Response>;
 
-fn finish(result: PageResult) -> Response {
+pub(super) fn finish(result: PageResult) -> Response {
     match result {
         Ok(response) | Err(response) => response,
     }
 }
 
 /// An error page for an API error value.
-fn error_page(web: &Web, e: &ApiError, lang: Lang) -> Response {
+pub(super) fn error_page(web: &Web, e: &ApiError, lang: Lang) -> Response {
     if e.status == StatusCode::UNAUTHORIZED {
         return see_other("/login");
     }
@@ -44,7 +43,7 @@ fn error_page(web: &Web, e: &ApiError, lang: Lang) -> Response {
 
 /// The refusal shown for an API answer that said no: status, rule and one-line message (already
 /// in the caller's language).
-fn refusal_of(answer: &Answer) -> Value {
+pub(super) fn refusal_of(answer: &Answer) -> Value {
     json!({
         "status": answer.status.as_u16(),
         "rule": answer.body.get("rule").cloned().unwrap_or(Value::Null),
@@ -54,7 +53,7 @@ fn refusal_of(answer: &Answer) -> Value {
 }
 
 /// An error page for an API answer that said no.
-fn answer_page(web: &Web, answer: &Answer, lang: Lang) -> Response {
+pub(super) fn answer_page(web: &Web, answer: &Answer, lang: Lang) -> Response {
     if answer.status == StatusCode::UNAUTHORIZED {
         return see_other("/login");
     }
@@ -69,7 +68,7 @@ fn answer_page(web: &Web, answer: &Answer, lang: Lang) -> Response {
 
 /// The logged-in person for a page, or the redirect to the login page (with the session expiry
 /// notice when the session ended for idleness) or an error page.
-async fn who(web: &Web, headers: &HeaderMap, path: &str) -> Result<Principal, Response> {
+pub(super) async fn who(web: &Web, headers: &HeaderMap, path: &str) -> Result<Principal, Response> {
     match web.principal(headers, path).await {
         Ok(principal) => Ok(principal),
         Err(e) if e.status == StatusCode::UNAUTHORIZED => {
@@ -79,6 +78,16 @@ async fn who(web: &Web, headers: &HeaderMap, path: &str) -> Result<Principal, Re
                 Err(see_other("/login"))
             }
         }
+        // A session that must change its password or enrol a second factor first is sent to
+        // the page where it can (R4.2, R13.1).
+        Err(e)
+            if matches!(
+                e.code,
+                "password_change_required" | "second_factor_required"
+            ) =>
+        {
+            Err(see_other("/account"))
+        }
         Err(e) => {
             let lang = e.lang;
             Err(error_page(web, &e, lang))
@@ -87,7 +96,7 @@ async fn who(web: &Web, headers: &HeaderMap, path: &str) -> Result<Principal, Re
 }
 
 /// Asks the API and turns a failure to ask into an error page.
-async fn ask(
+pub(super) async fn ask(
     web: &Web,
     principal: &Principal,
     headers: &HeaderMap,
@@ -99,7 +108,7 @@ async fn ask(
 }
 
 /// Asks the API for a read and turns a refusal into an error page.
-async fn read(
+pub(super) async fn read(
     web: &Web,
     principal: &Principal,
     headers: &HeaderMap,
@@ -123,12 +132,13 @@ async fn read(
 }
 
 /// What the layout shows of the person and the page.
-fn base(web: &Web, principal: &Principal, path: &str, current: &str) -> Value {
+pub(super) fn base(web: &Web, principal: &Principal, path: &str, current: &str) -> Value {
     json!({
         "user": {
             "name": principal.person.name,
             "login": principal.login,
             "csrf": principal.csrf,
+            "consoles": super::consoles::consoles_of(principal),
         },
         "path": path,
         "current": current,
@@ -136,18 +146,18 @@ fn base(web: &Web, principal: &Principal, path: &str, current: &str) -> Value {
     })
 }
 
-fn merge(mut into: Value, from: Value) -> Value {
+pub(super) fn merge(mut into: Value, from: Value) -> Value {
     if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
         into.extend(from);
     }
     into
 }
 
-fn level_label(code: &str, lang: Lang) -> String {
+pub(super) fn level_label(code: &str, lang: Lang) -> String {
     Level::from_code(code).map_or_else(|| code.to_owned(), |l| level_name(l, lang).to_owned())
 }
 
-fn status_label(code: &str, texts: &Value) -> String {
+pub(super) fn status_label(code: &str, texts: &Value) -> String {
     texts
         .get(format!("status_{code}"))
         .and_then(Value::as_str)
@@ -173,7 +183,7 @@ pub struct LoginQuery {
     lang: Option<String>,
 }
 
-fn query_lang(lang: Option<&str>) -> Lang {
+pub(super) fn query_lang(lang: Option<&str>) -> Lang {
     if lang == Some("en") {
         Lang::En
     } else {
@@ -233,6 +243,20 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = query_lang(form.lang.as_deref());
+    if cross_site(&headers) {
+        // Login CSRF: another site must not log this browser into an account of its choosing
+        // (the login form has no session yet, so no token; the browser says where it came from).
+        return login_view(
+            &web,
+            StatusCode::FORBIDDEN,
+            lang,
+            json!({
+                "login": form.login,
+                "error": lang.pick("登录请求来自其他网站，已拒绝。", "A login sent from another site was refused."),
+                "rule": "R13.1",
+            }),
+        );
+    }
     let totp = form.totp.trim();
     let body = json!({
         "login": form.login,
@@ -266,13 +290,37 @@ pub async fn login_submit(
             json!({ "login": form.login, "error": message, "rule": answer.body.get("rule") }),
         );
     }
-    let mut response = see_other("/dashboard");
+    let restricted = answer.body.get("must_change_password") == Some(&Value::Bool(true))
+        || answer.body.get("restriction").is_some_and(|r| !r.is_null());
+    let mut response = see_other(if restricted { "/account" } else { "/dashboard" });
     for cookie in answer.headers.get_all(header::SET_COOKIE) {
         response
             .headers_mut()
             .append(header::SET_COOKIE, cookie.clone());
     }
     response
+}
+
+/// Whether a form was sent from another site. The browser's `Sec-Fetch-Site` decides when it
+/// is there (every current browser sends it); otherwise an `Origin` naming another host.
+/// `Origin: null` alone proves nothing: browsers send it for our own forms too, because pages
+/// go out with `Referrer-Policy: no-referrer`.
+pub(super) fn cross_site(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = text(HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (text(header::ORIGIN), text(header::HOST)) {
+        (Some(origin), Some(host)) if origin != "null" => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            origin_host != host
+        }
+        _ => false,
+    }
 }
 
 /// A form that only carries its CSRF token.
@@ -320,7 +368,7 @@ pub struct LangForm {
 }
 
 /// Where to go back to: a path of this site only.
-fn local_path(back: &str) -> &str {
+pub(super) fn local_path(back: &str) -> &str {
     if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
         back
     } else {
@@ -359,35 +407,105 @@ pub async fn set_lang(
     }
 }
 
-/// Every visible matter, page by page, through the API's list (audited there).
-async fn all_matters(
+/// Every record of a ledger this person may see, page by page, through the API's list
+/// (audited there); `None` when the API refuses the list to this person (a chart not theirs).
+async fn all_items(
     web: &Web,
     principal: &Principal,
     headers: &HeaderMap,
-) -> Result<Vec<Value>, Response> {
+    api: &str,
+) -> Result<Option<Vec<Value>>, Response> {
     let mut items = Vec::new();
     let mut page = 1u32;
     loop {
-        let body = read(
+        let answer = ask(
             web,
             principal,
             headers,
-            &format!("/api/v1/matters?per_page=500&page={page}"),
+            &format!("{api}?per_page=500&page={page}"),
         )
         .await?;
-        let batch = body
+        if answer.status == StatusCode::UNAUTHORIZED {
+            return Err(see_other("/login"));
+        }
+        if !answer.ok() {
+            return Ok(None);
+        }
+        let batch = answer
+            .body
             .get("items")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let total = body.get("total").and_then(Value::as_u64).unwrap_or(0);
+        let total = answer
+            .body
+            .get("total")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         let done = batch.is_empty();
         items.extend(batch);
         if done || items.len() as u64 >= total || page >= 1000 {
-            return Ok(items);
+            return Ok(Some(items));
         }
         page += 1;
     }
+}
+
+/// A bar chart's data: one bar per (code, label, count), widths scaled to the largest.
+fn chart(id: &str, title: &str, bars: Vec<(String, String, u64)>) -> Value {
+    let most = bars.iter().map(|b| b.2).max().unwrap_or(0).max(1);
+    let total: u64 = bars.iter().map(|b| b.2).sum();
+    let height = 20 + bars.len() * 36;
+    let description = bars
+        .iter()
+        .map(|(_, label, count)| format!("{label} {count}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let bars: Vec<Value> = bars
+        .into_iter()
+        .enumerate()
+        .map(|(i, (code, label, count))| {
+            json!({
+                "code": code,
+                "label": label,
+                "count": count,
+                "y": 10 + i * 36,
+                "width": count * 300 / most,
+            })
+        })
+        .collect();
+    json!({
+        "id": id,
+        "title": title,
+        "bars": bars,
+        "height": height,
+        "total": total,
+        "description": description,
+    })
+}
+
+/// Counts of a code field, named by the record's own words (`<key>_zh` / `<key>_en`).
+fn counted(items: &[Value], key: &str, lang: Lang) -> Vec<(String, String, u64)> {
+    let mut counts: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for item in items {
+        let Some(code) = item.get(key).and_then(Value::as_str) else {
+            continue;
+        };
+        let words = item
+            .get(format!("{key}_{}", lang_code(lang)))
+            .and_then(Value::as_str)
+            .map_or_else(|| status_words(code, lang), str::to_owned);
+        counts.entry(code.to_owned()).or_insert((words, 0)).1 += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(code, (words, n))| (code, words, n))
+        .collect()
+}
+
+fn status_words(code: &str, lang: Lang) -> String {
+    let texts = super::texts(lang);
+    status_label(code, &texts)
 }
 
 /// `GET /dashboard`: reminders, pending approvals, matters by level.
@@ -406,7 +524,12 @@ async fn dashboard_inner(web: &Web, headers: &HeaderMap) -> PageResult {
         "/api/v1/approvals?box=inbox&per_page=1",
     )
     .await?;
-    let matters = all_matters(web, &principal, headers).await?;
+    let matters = all_items(web, &principal, headers, "/api/v1/matters")
+        .await?
+        .unwrap_or_default();
+    let carriers = all_items(web, &principal, headers, "/api/v1/carriers").await?;
+    let people = all_items(web, &principal, headers, "/api/v1/people").await?;
+    let devices = all_items(web, &principal, headers, "/api/v1/devices").await?;
 
     let level_of: BTreeMap<i64, String> = matters
         .iter()
@@ -435,36 +558,90 @@ async fn dashboard_inner(web: &Web, headers: &HeaderMap) -> PageResult {
     }
     let banner = highest(shown, Level::Unclassified).max(floor);
 
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for m in &matters {
-        if let Some(level) = m.get("level").and_then(Value::as_str) {
-            if let Some(level) = Level::from_code(level) {
-                *counts.entry(level.code()).or_default() += 1;
-            }
-        }
-    }
-    let most = counts.values().copied().max().unwrap_or(0).max(1);
-    let bars: Vec<Value> = Level::ALL
+    let t = super::texts(lang);
+    let text = |key: &str| t.get(key).and_then(Value::as_str).unwrap_or(key).to_owned();
+    let by_level: Vec<(String, String, u64)> = Level::ALL
         .into_iter()
-        .enumerate()
-        .map(|(i, level)| {
-            let count = counts.get(level.code()).copied().unwrap_or(0);
-            json!({
-                "code": level.code(),
-                "label": level_name(level, lang),
-                "count": count,
-                "y": 10 + i * 36,
-                "width": count * 300 / most,
-            })
+        .map(|level| {
+            let count = matters
+                .iter()
+                .filter(|m| m.get("level").and_then(Value::as_str) == Some(level.code()))
+                .count() as u64;
+            (
+                level.code().to_owned(),
+                level_name(level, lang).to_owned(),
+                count,
+            )
         })
         .collect();
-    let chart_height = 20 + Level::ALL.len() * 36;
+    let mut charts = vec![
+        chart("chart-levels", &text("by_level"), by_level),
+        chart(
+            "chart-matter-status",
+            &text("matters_by_status"),
+            counted(&matters, "status", lang),
+        ),
+    ];
+    if let Some(carriers) = &carriers {
+        charts.push(chart(
+            "chart-carriers",
+            &text("carriers_by_state"),
+            counted(carriers, "status", lang),
+        ));
+    }
+    if let Some(people) = &people {
+        let classified: Vec<&Value> = people
+            .iter()
+            .filter(|p| p.pointer("/training_status/compliant").is_some())
+            .collect();
+        let ok = classified
+            .iter()
+            .filter(|p| p.pointer("/training_status/compliant") == Some(&Value::Bool(true)))
+            .count() as u64;
+        charts.push(chart(
+            "chart-training",
+            &text("training_compliance"),
+            vec![
+                ("ok".into(), text("compliant"), ok),
+                (
+                    "expired".into(),
+                    text("not_compliant"),
+                    classified.len() as u64 - ok,
+                ),
+            ],
+        ));
+    }
+    if let Some(devices) = &devices {
+        let with_password: Vec<&Value> = devices
+            .iter()
+            .filter(|d| {
+                d.get("password_status")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s != "not_applicable")
+            })
+            .collect();
+        let out = with_password
+            .iter()
+            .filter(|d| d.get("password_status").and_then(Value::as_str) != Some("ok"))
+            .count() as u64;
+        charts.push(chart(
+            "chart-devices",
+            &text("devices_password"),
+            vec![
+                (
+                    "ok".into(),
+                    text("in_policy"),
+                    with_password.len() as u64 - out,
+                ),
+                ("expired".into(), text("out_of_policy"), out),
+            ],
+        ));
+    }
 
     let context = json!({
         "reminders": items,
         "pending": inbox.get("total").cloned().unwrap_or(json!(0)),
-        "bars": bars,
-        "chart_height": chart_height,
+        "charts": charts,
         "matter_total": matters.len(),
     });
     Ok(render(
@@ -473,163 +650,6 @@ async fn dashboard_inner(web: &Web, headers: &HeaderMap) -> PageResult {
         lang,
         banner,
         merge(base(web, &principal, "/dashboard", "dashboard"), context),
-    ))
-}
-
-fn list_link(path: &str, query: &ListQuery, page: u32) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut push = |key: &str, value: Option<String>| {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            parts.push(format!("{key}={}", encode(&v)));
-        }
-    };
-    push("q", query.q.clone());
-    push("level", query.level.clone());
-    push("status", query.status.clone());
-    push("sort", query.sort.clone());
-    push("order", query.order.clone());
-    push("per_page", query.per_page.map(|p| p.to_string()));
-    push("page", Some(page.to_string()));
-    format!("{path}?{}", parts.join("&"))
-}
-
-/// Drops empty parameters (what an unchanged filter form sends) before asking the API.
-fn clean_query(uri: &Uri) -> String {
-    uri.query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| {
-            pair.split_once('=')
-                .is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `GET /matters`: the ledger with the API's filters, sort and pagination.
-pub async fn matters(State(web): State<Web>, headers: HeaderMap, uri: Uri) -> Response {
-    finish(matters_inner(&web, &headers, &uri).await)
-}
-
-async fn matters_inner(web: &Web, headers: &HeaderMap, uri: &Uri) -> PageResult {
-    let principal = who(web, headers, "/api/v1/matters").await?;
-    let lang = principal.lang;
-    let texts = super::texts(lang);
-    let raw = clean_query(uri);
-    let query = Query::<ListQuery>::try_from_uri(&format!("/?{raw}").parse().unwrap_or_default())
-        .map(|Query(q)| q)
-        .unwrap_or_default();
-    let body = read(web, &principal, headers, &format!("/api/v1/matters?{raw}")).await?;
-    let items: Vec<Value> = body
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mut m| {
-            let level = m
-                .get("level")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            let status = m
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            if let Some(map) = m.as_object_mut() {
-                map.insert("level_label".into(), json!(level_label(&level, lang)));
-                map.insert("status_label".into(), json!(status_label(&status, &texts)));
-            }
-            m
-        })
-        .collect();
-    let banner = highest(
-        items
-            .iter()
-            .filter_map(|m| m.get("level").and_then(Value::as_str)),
-        web.state.config.system_level,
-    );
-    let page = body.get("page").and_then(Value::as_u64).unwrap_or(1);
-    let per_page = body.get("per_page").and_then(Value::as_u64).unwrap_or(50);
-    let total = body.get("total").and_then(Value::as_u64).unwrap_or(0);
-    let page32 = u32::try_from(page).unwrap_or(1);
-    let prev = (page > 1).then(|| list_link("/matters", &query, page32 - 1));
-    let next = (page * per_page < total).then(|| list_link("/matters", &query, page32 + 1));
-    let levels: Vec<Value> = Level::ALL
-        .into_iter()
-        .map(|l| json!({ "code": l.code(), "label": level_name(l, lang) }))
-        .collect();
-    let statuses: Vec<Value> = ["in_force", "declassified", "not_yet_classified"]
-        .into_iter()
-        .map(|s| json!({ "code": s, "label": status_label(s, &texts) }))
-        .collect();
-    let context = json!({
-        "items": items,
-        "page": page,
-        "pages": total.div_ceil(per_page.max(1)).max(1),
-        "total": total,
-        "prev": prev,
-        "next": next,
-        "levels": levels,
-        "statuses": statuses,
-        "sorts": ["id", "title", "level", "status", "due", "updated"],
-        "query": {
-            "q": query.q,
-            "level": query.level,
-            "status": query.status,
-            "sort": query.sort,
-            "order": query.order,
-            "per_page": query.per_page.unwrap_or(50),
-        },
-    });
-    let path = format!("/matters?{raw}");
-    Ok(render(
-        "matters.html",
-        StatusCode::OK,
-        lang,
-        banner,
-        merge(base(web, &principal, &path, "matters"), context),
-    ))
-}
-
-/// `GET /matters/{id}`: the record with its history.
-pub async fn matter(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    finish(matter_inner(&web, &headers, id).await)
-}
-
-async fn matter_inner(web: &Web, headers: &HeaderMap, id: i64) -> PageResult {
-    let principal = who(web, headers, "/api/v1/matters").await?;
-    let lang = principal.lang;
-    let texts = super::texts(lang);
-    let mut body = read(web, &principal, headers, &format!("/api/v1/matters/{id}")).await?;
-    let level = body
-        .get("level")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let status = body
-        .get("status")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let banner = highest([level.as_str()], web.state.config.system_level);
-    let scope = body.get("scope").map(Value::to_string).unwrap_or_default();
-    if let Some(map) = body.as_object_mut() {
-        map.insert("level_label".into(), json!(level_label(&level, lang)));
-        map.insert("status_label".into(), json!(status_label(&status, &texts)));
-        map.insert("scope_text".into(), json!(scope));
-    }
-    let path = format!("/matters/{id}");
-    Ok(render(
-        "matter.html",
-        StatusCode::OK,
-        lang,
-        banner,
-        merge(
-            base(web, &principal, &path, "matters"),
-            json!({ "m": body }),
-        ),
     ))
 }
 
@@ -666,6 +686,9 @@ async fn approvals_inner(
         "/api/v1/approvals?box=inbox&per_page=500",
     )
     .await?;
+    let dir = super::ledgers::Directory::load(web)
+        .await
+        .map_err(|e| error_page(web, &e, lang))?;
     let items: Vec<Value> = body
         .get("items")
         .and_then(Value::as_array)
@@ -673,6 +696,23 @@ async fn approvals_inner(
         .unwrap_or_default()
         .into_iter()
         .map(|mut a| {
+            let requester = a
+                .get("requested_by")
+                .and_then(Value::as_i64)
+                .map(|id| dir.person(id));
+            // What the request is about, linked to its record page (`subject: {kind, <kind>: id}`).
+            let subject_link = a.get("subject").and_then(|subject| {
+                let kind = subject.get("kind")?.as_str()?;
+                let id = subject.get(kind)?.as_i64()?;
+                let page = match kind {
+                    "proposal" => "proposals",
+                    "carrier" => "carriers",
+                    "device" => "devices",
+                    "matter" => "matters",
+                    _ => return None,
+                };
+                Some(format!("/{page}/{id}"))
+            });
             let level = a
                 .get("level")
                 .and_then(Value::as_str)
@@ -698,6 +738,8 @@ async fn approvals_inner(
             if let Some(map) = a.as_object_mut() {
                 map.insert("level_label".into(), json!(level_label(&level, lang)));
                 map.insert("status_label".into(), json!(status_label(&status, &texts)));
+                map.insert("requested_by_name".into(), json!(requester));
+                map.insert("object_link".into(), json!(subject_link));
                 map.insert(
                     "needed_text".into(),
                     json!(needed.join(lang.pick("、", ", "))),
