@@ -844,6 +844,24 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         assert!(exported.contains("\n200\n"), "{exported}");
         assert!(exported.contains(number), "{exported}");
         shot(&client, "18-carriers").await;
+
+        // Every other kind of page renders cleanly too.
+        let slip = format!("{carrier_path}/slip");
+        for path in [
+            "/people",
+            "/people/2",
+            "/devices",
+            "/devices/1",
+            "/matters/1",
+            "/proposals",
+            "/import",
+            "/carriers/destruction-list",
+            slip.as_str(),
+            "/account",
+        ] {
+            visit(&client, &base, path).await;
+        }
+        shot(&client, "18b-loan-slip-or-last").await;
         logout(&client).await;
 
         // The auditor verifies the chain.
@@ -920,6 +938,12 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         client.goto(&format!("{base}/carriers")).await.unwrap();
         text_of(&client, Locator::Id("forced")).await;
         assert_eq!(path_of(&client).await, "/account", "restricted session");
+        let hint = text_of(&client, Locator::Id("pw-hint")).await;
+        let min = baomi_core::devices::min_length(baomi_core::marks::Level::Secret, None).unwrap();
+        assert!(
+            hint.contains("R4.2") && hint.contains(&min.to_string()),
+            "{hint}"
+        );
         shot(&client, "22-forced-password-change").await;
         fill(&client, "pw-current", "Temp2026abc").await;
         fill(&client, "pw-new", "Neu2026pass").await;

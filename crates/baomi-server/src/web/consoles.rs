@@ -108,6 +108,7 @@ async fn account_page(
         .map(|d| day_text(d, lang));
     let context = json!({
         "me": me,
+        "password_hint": password_hint(web.state.config.system_level, lang),
         "password_due": password_due,
         "forced": me.get("restriction"),
         "done": done_text(done, lang),
@@ -121,6 +122,42 @@ async fn account_page(
         web.state.config.system_level,
         merge(base(web, &principal, "/account", "account"), context),
     ))
+}
+
+/// The password rule of this system's level, in words (R4.2), from the core's own policy.
+fn password_hint(level: baomi_core::marks::Level, lang: Lang) -> String {
+    let policy = baomi_core::devices::PasswordPolicy::for_level(level, None);
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(min) = policy.min_length {
+        parts.push(format!(
+            "{}{min}{}",
+            lang.pick("至少 ", "at least "),
+            lang.pick(" 位", " characters")
+        ));
+    }
+    if policy.letters_and_digits {
+        parts.push(
+            lang.pick("须同时含字母和数字", "letters and digits")
+                .to_owned(),
+        );
+    }
+    if let Some(days) = policy.max_age_days {
+        parts.push(format!(
+            "{}{days}{}",
+            lang.pick("至多 ", "changed at least every "),
+            lang.pick(" 天更换一次", " days")
+        ));
+    }
+    let level_name = super::level_name(level, lang);
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "R4.2 {}{level_name}{}{}",
+        lang.pick("（本系统为", "(this system is "),
+        lang.pick("）：", "): "),
+        parts.join(lang.pick("，", ", "))
+    )
 }
 
 /// `POST /account/password`: the API's password change (R4.2); the new password is typed

@@ -240,7 +240,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("new_password", "新密码", "New password"),
     ("confirm_password", "再次输入新密码", "New password again"),
     ("change_password", "修改密码", "Change password"),
-    ("password_hint", "至少 8 位，须含字母和数字（机密级系统 10 位以上）。", "At least 8 characters with letters and digits (10 or more on a Confidential system)."),
+    ("account_password_due", "密码到期", "Password due"),
     ("forced_password", "须先修改密码后才能继续使用（密码已到期或由管理员重置）。", "Change your password before going on (it expired or was reset by an administrator)."),
     ("forced_totp", "须先绑定动态口令后才能继续使用。", "Enrol a one-time code before going on."),
     ("totp_title", "动态口令（TOTP）", "One-time code (TOTP)"),
