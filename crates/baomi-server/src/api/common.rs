@@ -146,7 +146,7 @@ pub fn bounded_detail(mut detail: serde_json::Value) -> String {
 }
 
 /// Numbers as ascending ranges: `[1, 2, 3, 5, 9, 10]` → `"1-3,5,9-10"`.
-fn id_ranges(numbers: &[i64]) -> String {
+pub(crate) fn id_ranges(numbers: &[i64]) -> String {
     let mut sorted = numbers.to_vec();
     sorted.sort_unstable();
     sorted.dedup();

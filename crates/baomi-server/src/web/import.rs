@@ -26,14 +26,12 @@
 //! base64 at most the encoding of that; the API bounds the rest (rows, columns, zip bombs).
 
 use super::pages::{base, finish, merge, refusal_of, who, PageResult};
-use super::{highest, render, see_other, Answer, Web, MAX_ANSWER};
+use super::{highest, render, see_other, Answer, Web};
 use crate::api::import::{ImportKind, MAX_ROWS, MAX_UPLOAD, XLSX_TYPE};
-use crate::auth::{self, Principal};
-use crate::error::{ApiError, ApiResult};
-use axum::body::Body;
+use crate::auth::Principal;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
-use axum::http::header::{self, HeaderMap};
-use axum::http::{Method, Request, StatusCode};
+use axum::http::header::HeaderMap;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -41,7 +39,6 @@ use baomi_core::marks::Level;
 use baomi_core::Lang;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// This module's templates (name, source), registered with the others.
 pub const TEMPLATES: &[(&str, &str)] =
@@ -114,48 +111,6 @@ pub fn routes() -> Router<Web> {
     Router::new()
         .route("/import", get(page).post(submit))
         .layer(DefaultBodyLimit::max(MAX_FORM))
-}
-
-impl Web {
-    /// Asks the API, in process, with a raw body of `content_type` (a file), as the browser
-    /// would: with the browser's cookie and the CSRF token the form carried.
-    pub async fn call_bytes(
-        &self,
-        method: Method,
-        uri: &str,
-        browser: &HeaderMap,
-        csrf: Option<&str>,
-        content_type: &str,
-        bytes: Vec<u8>,
-    ) -> ApiResult<Answer> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::CONTENT_TYPE, content_type)
-            .header(header::CONTENT_LENGTH, bytes.len());
-        for cookie in browser.get_all(header::COOKIE) {
-            request = request.header(header::COOKIE, cookie.clone());
-        }
-        if let Some(token) = csrf {
-            request = request.header(auth::CSRF_HEADER, token);
-        }
-        let request = request
-            .body(Body::from(bytes))
-            .map_err(|e| ApiError::internal(&e))?;
-        let response = match self.api.clone().oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-        let (parts, body) = response.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_ANSWER)
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        Ok(Answer {
-            status: parts.status,
-            headers: parts.headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        })
-    }
 }
 
 fn kind_label(kind: ImportKind, lang: Lang) -> &'static str {
@@ -296,24 +251,7 @@ async fn choose(
 
 /// Ids as ascending ranges (`3-7,9`), and back (at most [`MAX_ROWS`] of them).
 fn compact_ids(ids: &[i64]) -> String {
-    let mut sorted = ids.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut out: Vec<String> = Vec::new();
-    let mut iter = sorted.into_iter().peekable();
-    while let Some(start) = iter.next() {
-        let mut end = start;
-        while let Some(next) = end.checked_add(1).filter(|n| iter.peek() == Some(n)) {
-            iter.next();
-            end = next;
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-    }
-    out.join(",")
+    crate::api::common::id_ranges(ids)
 }
 
 fn expand_ids(text: &str) -> Vec<i64> {
@@ -571,13 +509,12 @@ async fn submit_inner(web: &Web, headers: &HeaderMap, multipart: Multipart) -> P
     }
     let data = (!commit).then(|| base64_encode(&bytes));
     let answer = web
-        .call_bytes(
+        .send(
             Method::POST,
             &uri,
             headers,
             Some(&form.csrf),
-            content_type_of(&bytes),
-            bytes,
+            Some((content_type_of(&bytes), bytes)),
         )
         .await
         .map_err(|e| super::pages::error_page(web, &e, lang))?;

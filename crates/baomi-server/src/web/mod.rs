@@ -183,6 +183,22 @@ impl Web {
         csrf: Option<&str>,
         body: Option<Value>,
     ) -> ApiResult<Answer> {
+        let body = match body {
+            Some(json) => Some(("application/json", serde_json::to_vec(&json)?)),
+            None => None,
+        };
+        self.send(method, uri, browser, csrf, body).await
+    }
+
+    /// Like [`Web::call`] with a raw body of a content type (a file to import).
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        browser: &HeaderMap,
+        csrf: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> ApiResult<Answer> {
         let mut request = Request::builder().method(method).uri(uri);
         for cookie in browser.get_all(header::COOKIE) {
             request = request.header(header::COOKIE, cookie.clone());
@@ -191,9 +207,11 @@ impl Web {
             request = request.header(auth::CSRF_HEADER, token);
         }
         let body = match body {
-            Some(json) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(serde_json::to_vec(&json)?)
+            Some((content_type, bytes)) => {
+                request = request
+                    .header(header::CONTENT_TYPE, content_type)
+                    .header(header::CONTENT_LENGTH, bytes.len());
+                Body::from(bytes)
             }
             None => Body::empty(),
         };
