@@ -856,6 +856,10 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
             "/proposals",
             "/import",
             "/carriers/destruction-list",
+            "/escalations",
+            "/escalations/1",
+            "/inventories",
+            "/inventories/new",
             slip.as_str(),
             "/account",
         ] {

@@ -44,6 +44,10 @@ pub(super) enum Show {
     YesNo,
     /// The title, linked to the record.
     Link,
+    /// A list of findings, each with its own words (`text_zh` / `text_en`) and rule.
+    Notes,
+    /// The length of a list.
+    Count,
 }
 
 /// A column of a list, or a field of a record page.
@@ -887,8 +891,145 @@ static DEVICES: Ledger = Ledger {
     history: History::Trail("device"),
 };
 
+const ESCALATION_LEVELS: &[(&str, &str, &str)] = &[
+    ("secret", "秘密", "Secret"),
+    ("confidential", "机密", "Confidential"),
+    ("top_secret", "绝密", "Top secret"),
+    ("unclassified", "不属于国家秘密", "not a state secret"),
+];
+
+const STEP_FIELDS: &[Field] = &[
+    field("level", "level", Input::Choice(ESCALATION_LEVELS), false),
+    field("reason", "reason", Input::Long, true),
+];
+
+const fn step(key: &'static str, label: &'static str, api: &'static str) -> Action {
+    Action {
+        key,
+        label,
+        api,
+        fields: STEP_FIELDS,
+        when: &[],
+    }
+}
+
+static ESCALATIONS: Ledger = Ledger {
+    key: "escalations",
+    api: "/api/v1/escalations",
+    export: false,
+    title: "escalations",
+    levels: false,
+    statuses: &[],
+    sorts: &["id", "title", "status", "due", "updated"],
+    columns: &[
+        col("id", "id", Show::Text),
+        col("title", "title", Show::Link),
+        col("escalation_kind", "kind", Show::Words),
+        col("stage", "stage", Show::Words),
+        col("protected_level", "protected_level", Show::Level),
+        col("deadline", "deadline", Show::Day),
+    ],
+    fields: &[
+        col("id", "id", Show::Text),
+        col("escalation_kind", "kind", Show::Words),
+        col("stage", "stage", Show::Words),
+        col("protected_level", "protected_level", Show::Level),
+        col("deadline", "deadline", Show::Day),
+        col("opened_by", "opened_by", Show::Person),
+        col("unit", "unit", Show::Unit),
+        col("final_level", "/detail/final_level", Show::Level),
+    ],
+    create: None,
+    actions: &[
+        step("submit", "step_submit", "/api/v1/escalations/{id}/submit"),
+        step(
+            "forward",
+            "step_forward",
+            "/api/v1/escalations/{id}/forward",
+        ),
+        step("decide", "step_decide", "/api/v1/escalations/{id}/decide"),
+        step("answer", "step_answer", "/api/v1/escalations/{id}/answer"),
+        step("accept", "step_accept", "/api/v1/escalations/{id}/accept"),
+        step(
+            "escalate",
+            "step_escalate",
+            "/api/v1/escalations/{id}/escalate",
+        ),
+    ],
+    history: History::Own,
+};
+
+static INVENTORIES: Ledger = Ledger {
+    key: "inventories",
+    api: "/api/v1/inventories",
+    export: false,
+    title: "inventories",
+    levels: false,
+    statuses: &[("open", "进行中", "open"), ("closed", "已结束", "closed")],
+    sorts: &["id", "status", "updated"],
+    columns: &[
+        col("id", "id", Show::Link),
+        col("status", "status", Show::Words),
+        col("started_on", "started_on", Show::Day),
+        col("started_by", "started_by", Show::Person),
+        col("expected", "expected", Show::Count),
+        col("found", "found", Show::Count),
+        col("discrepancies", "discrepancies", Show::Count),
+        col("closed_on", "closed_on", Show::Day),
+    ],
+    fields: &[
+        col("id", "id", Show::Text),
+        col("status", "status", Show::Words),
+        col("unit", "unit", Show::Unit),
+        col("started_on", "started_on", Show::Day),
+        col("started_by", "started_by", Show::Person),
+        col("expected", "expected", Show::Count),
+        col("found", "observations", Show::Count),
+        col("closed_on", "closed_on", Show::Day),
+        col("closed_by", "closed_by", Show::Person),
+        col("discrepancies", "discrepancies", Show::Notes),
+    ],
+    create: Some(&Action {
+        key: "new",
+        label: "act_start_inventory",
+        api: "/api/v1/inventories",
+        fields: &[],
+        when: &[],
+    }),
+    actions: &[
+        Action {
+            key: "observations",
+            label: "act_observe",
+            api: "/api/v1/inventories/{id}/observations",
+            fields: &[
+                field("found[].number", "number", Input::Text, true),
+                field("found[].copy", "copy_no", Input::Number, false),
+                field("found[].holder", "holder", Input::Person, false),
+                field("found[].location", "location", Input::Text, true),
+            ],
+            when: &["open"],
+        },
+        Action {
+            key: "close",
+            label: "act_close_inventory",
+            api: "/api/v1/inventories/{id}/close",
+            fields: &[],
+            when: &["open"],
+        },
+    ],
+    history: History::Own,
+};
+
 /// Every ledger the web UI shows, in the navigation's order.
-pub(super) static LEDGERS: [&Ledger; 5] = [&MATTERS, &PROPOSALS, &CARRIERS, &PEOPLE, &DEVICES];
+pub(super) static LEDGERS: [&Ledger; 7] = [
+    &MATTERS,
+    &PROPOSALS,
+    &CARRIERS,
+    &PEOPLE,
+    &DEVICES,
+    &ESCALATIONS,
+    &INVENTORIES,
+];
 
 /// The routes of every ledger: `/{key}`, `/{key}/new`, `/{key}/{id}`, `/{key}/{id}/{action}`.
 pub(super) fn routes() -> Router<Web> {
@@ -1062,6 +1203,10 @@ fn code_words(code: &str) -> (String, String) {
                 "second factor missing",
             ),
             ("not_recorded", "未登记", "not recorded"),
+            ("unclear", "不明确事项", "unclear matter"),
+            ("dispute", "定密争议", "dispute"),
+            ("open", "进行中", "open"),
+            ("closed", "已结束", "closed"),
             ("core", "核心涉密人员", "core"),
             ("important", "重要涉密人员", "important"),
             ("general", "一般涉密人员", "general"),
@@ -1153,6 +1298,34 @@ fn cell(record: &Value, col: &Col, lang: Lang, dir: &Directory) -> (String, Opti
             value
                 .and_then(id_of)
                 .map(|id| dir.unit(id))
+                .unwrap_or_default(),
+            None,
+        ),
+        Show::Notes => (
+            value
+                .and_then(Value::as_array)
+                .map(|lines| {
+                    lines
+                        .iter()
+                        .filter_map(|l| {
+                            let text = l.get(lang.pick("text_zh", "text_en"))?.as_str()?;
+                            Some(match l.get("rule").and_then(Value::as_str) {
+                                Some(rule) => format!("{text} ({rule})"),
+                                None => text.to_owned(),
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                        .join(lang.pick("；", "; "))
+                })
+                .unwrap_or_default(),
+            None,
+        ),
+        Show::Count => (
+            value
+                .map(|v| match v {
+                    Value::Array(items) => items.len().to_string(),
+                    other => other.to_string(),
+                })
                 .unwrap_or_default(),
             None,
         ),
@@ -1383,7 +1556,7 @@ pub(super) fn form_fields(
             };
             json!({
                 "name": f.name,
-                "id": format!("{}-{}", action.key, f.name.replace('.', "-")),
+                "id": format!("{}-{}", action.key, f.name.replace("[]", "").replace('.', "-")),
                 "label": f.label,
                 "kind": kind,
                 "options": opts,
@@ -1447,6 +1620,18 @@ fn insert_at(body: &mut Map<String, Value>, name: &str, value: Value) {
     match name.split_once('.') {
         None => {
             body.insert(name.to_owned(), value);
+        }
+        // `found[].number`: the fields of the one line of a list (`{"found":[{…}]}`).
+        Some((head, rest)) if head.ends_with("[]") => {
+            let list = body
+                .entry(head.trim_end_matches("[]").to_owned())
+                .or_insert_with(|| json!([{}]));
+            if !matches!(list.get(0), Some(Value::Object(_))) {
+                *list = json!([{}]);
+            }
+            if let Some(Value::Object(line)) = list.get_mut(0) {
+                insert_at(line, rest, value);
+            }
         }
         Some((head, rest)) => {
             let entry = body
