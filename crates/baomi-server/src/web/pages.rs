@@ -368,8 +368,13 @@ pub struct LangForm {
 }
 
 /// Where to go back to: a path of this site only.
+/// (Browsers drop tabs and line breaks from addresses, so `/\t/evil.example` would become
+/// `//evil.example`: any control or white-space character sends to the dashboard instead.)
 pub(super) fn local_path(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+    let clean = !back
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if clean && back.starts_with('/') && !back.starts_with("//") {
         back
     } else {
         "/dashboard"
@@ -820,4 +825,51 @@ pub async fn decide(
     }
     let refusal = merge(refusal_of(&answer), json!({ "id": id }));
     finish(approvals_inner(&web, &headers, None, Some(refusal), answer.status).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The language switch goes back only to a page of this site (no open redirect).
+    #[test]
+    fn r13_1_back_links_stay_on_this_site() {
+        assert_eq!(local_path("/carriers?page=2"), "/carriers?page=2");
+        for hostile in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_path(hostile), "/dashboard", "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn r13_1_cross_site_forms_are_recognised() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (k, v) in pairs {
+                map.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+            }
+            map
+        };
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!cross_site(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ])));
+        assert!(cross_site(&headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(!cross_site(&headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ])));
+    }
 }
