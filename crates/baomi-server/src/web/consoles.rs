@@ -418,7 +418,7 @@ async fn account_action_inner(
 // The security administrator: roles, approver roles, classifier grants
 // ---------------------------------------------------------------------------------------------
 
-const ROLES: &[(&str, &str, &str)] = &[
+pub(super) const ROLES: &[(&str, &str, &str)] = &[
     (
         "confidentiality_officer",
         "保密员",
@@ -428,7 +428,7 @@ const ROLES: &[(&str, &str, &str)] = &[
     ("classifier", "定密责任人", "classifier"),
 ];
 
-const APPROVER_ROLES: &[(&str, &str, &str)] = &[
+pub(super) const APPROVER_ROLES: &[(&str, &str, &str)] = &[
     ("unit_head", "单位负责人", "unit head"),
     ("leader", "分管领导", "leader in charge"),
     (

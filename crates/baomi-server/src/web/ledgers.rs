@@ -2166,6 +2166,34 @@ mod tests {
         }
     }
 
+    /// Every option a form offers is a code the API accepts: each is read back as the core's
+    /// own type (R3.1 carrier kinds and states, R4.1 device kinds, R2.1 categories, R2.2
+    /// conditions, R1.9 grounds, R3.6 destinations, R4.7 disposals, R1.1 levels, R5.3 roles).
+    #[test]
+    fn r3_1_r4_1_form_options_are_the_cores_codes() {
+        use baomi_core::{access, carriers, determination, devices, marks, personnel};
+        fn all<T: serde::de::DeserializeOwned>(table: &[(&str, &str, &str)]) {
+            for (code, _, _) in table {
+                assert!(
+                    serde_json::from_value::<T>(json!(code)).is_ok(),
+                    "{code} is not a {}",
+                    std::any::type_name::<T>()
+                );
+            }
+        }
+        all::<carriers::CarrierKind>(CARRIER_KINDS);
+        all::<carriers::CarrierStatus>(CARRIERS.statuses);
+        all::<carriers::CarryDestination>(DESTINATIONS);
+        all::<devices::DeviceKind>(DEVICE_KINDS);
+        all::<devices::Disposal>(DISPOSALS);
+        all::<personnel::Category>(CATEGORIES);
+        all::<personnel::AppointmentCondition>(CHECKLIST);
+        all::<determination::EarlyGround>(EARLY_GROUNDS);
+        all::<marks::Level>(LEVELS);
+        all::<access::Role>(super::super::consoles::ROLES);
+        all::<carriers::ApproverRole>(super::super::consoles::APPROVER_ROLES);
+    }
+
     #[test]
     fn query_values_are_decoded() {
         assert_eq!(decoded("%E7%AE%A1%E7%BD%91+a%2Fb"), "管网 a/b");
