@@ -1008,7 +1008,21 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             .await
             .contains("张伟"));
         client.find(Locator::Id("rights-table")).await.unwrap();
+        client.find(Locator::Id("authorisations-table")).await.unwrap();
         shot(&client, "24-security-console").await;
+        // She may not grant classification authority to herself (R5.3).
+        choose(
+            &client,
+            "classifier-person",
+            &server.person("secadmin").to_string(),
+        )
+        .await;
+        choose(&client, "classifier-highest_level", "secret").await;
+        click(&client, Locator::Id("grant-submit")).await;
+        let rule = text_of(&client, Locator::Id("refusal-rule")).await;
+        assert!(rule.contains("R5.3"), "{rule}");
+        let _ = client.issue_cmd(BrowserLog).await.unwrap();
+        shot(&client, "25-self-grant-refused").await;
         logout(&client).await;
 
         client.close().await.unwrap();

@@ -76,6 +76,8 @@ fn done_text(done: Option<&str>, lang: Lang) -> Option<&'static str> {
         "roles" => lang.pick("角色已设置。", "The roles were set."),
         "approver-roles" => lang.pick("审批角色已设置。", "The approver roles were set."),
         "classifier" => lang.pick("已授予定密权限。", "The classifier was granted."),
+        "authorisation" => lang.pick("已登记定密授权。", "The authorisation was recorded."),
+        "withdraw" => lang.pick("定密授权已撤销。", "The authorisation was withdrawn."),
         _ => return None,
     })
 }
@@ -282,7 +284,7 @@ async fn totp_confirm_inner(
 // The system administrator: service status and accounts
 // ---------------------------------------------------------------------------------------------
 
-const NEW_ACCOUNT: Action = Action {
+pub(super) const NEW_ACCOUNT: Action = Action {
     key: "account",
     label: "create_account",
     api: "/api/v1/accounts",
@@ -446,7 +448,7 @@ const LEVEL_CHOICES: &[(&str, &str, &str)] = &[
     ("top_secret", "绝密", "Top secret"),
 ];
 
-const GRANT: Action = Action {
+pub(super) const GRANT: Action = Action {
     key: "classifier",
     label: "grant_classifier",
     api: "/api/v1/classifiers",
@@ -466,6 +468,25 @@ const GRANT: Action = Action {
             Input::Date,
             false,
         ),
+    ],
+    when: &[],
+};
+
+pub(super) const AUTHORISE: Action = Action {
+    key: "authorisation",
+    label: "grant_authorisation",
+    api: "/api/v1/authorisations",
+    fields: &[
+        field("unit", "unit", Input::Unit, true),
+        field("granted_by", "granted_by", Input::Unit, true),
+        field(
+            "highest_level",
+            "highest_level",
+            Input::Choice(LEVEL_CHOICES),
+            true,
+        ),
+        field("subject_areas", "subject_areas", Input::Words, true),
+        field("granted_on", "granted_on", Input::Date, false),
     ],
     when: &[],
 };
@@ -499,6 +520,13 @@ async fn security_page(
     let lang = principal.lang;
     let classifiers = read(web, &principal, headers, "/api/v1/classifiers?per_page=500").await?;
     let people = read(web, &principal, headers, "/api/v1/people?per_page=500").await?;
+    let authorisations = read(
+        web,
+        &principal,
+        headers,
+        "/api/v1/authorisations?per_page=500",
+    )
+    .await?;
     let dir = Directory::load(web)
         .await
         .map_err(|e| error_page(web, &e, lang))?;
@@ -539,12 +567,43 @@ async fn security_page(
             })
         })
         .collect();
+    let authorisations: Vec<Value> = authorisations
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let level = a.get("highest_level").and_then(Value::as_str).unwrap_or("");
+            let day = |k: &str| a.get(k).and_then(Value::as_str).map(|d| day_text(d, lang));
+            json!({
+                "id": a.get("id"),
+                "unit": a.get("unit").and_then(Value::as_i64).map(|id| dir.unit(id)),
+                "granted_by": a.get("granted_by").and_then(Value::as_i64).map(|id| dir.unit(id)),
+                "level": level,
+                "level_text": baomi_core::marks::Level::from_code(level)
+                    .map(|l| super::level_name(l, lang)),
+                "areas": a.get("subject_areas").and_then(Value::as_array).map(|v| {
+                    v.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(lang.pick("、", ", "))
+                }),
+                "granted_on": day("granted_on"),
+                "withdrawn_on": day("withdrawn_on"),
+                "in_force": a.get("in_force"),
+            })
+        })
+        .collect();
     let (refusal, code) = match refusal {
         Some((r, s)) => (Some(r), s),
         None => (None, StatusCode::OK),
     };
     let context = json!({
         "console": "security",
+        "authorisations": authorisations,
+        "authorise": {
+            "key": AUTHORISE.key,
+            "label": AUTHORISE.label,
+            "fields": form_fields(&AUTHORISE, lang, &dir, &principal),
+        },
         "people": people,
         "grants": grants,
         "grant": {
@@ -593,6 +652,10 @@ async fn security_action_inner(
     };
     let (api, body) = match (person, what) {
         ("new", "classifier") => (GRANT.api.to_owned(), form_body(&GRANT, form)),
+        ("new", "authorisation") => (AUTHORISE.api.to_owned(), form_body(&AUTHORISE, form)),
+        (id, "withdraw") if id.parse::<i64>().is_ok() => {
+            (format!("/api/v1/authorisations/{id}/withdraw"), json!({}))
+        }
         (id, "roles") if id.parse::<i64>().is_ok() => (
             format!("/api/v1/people/{id}/roles"),
             json!({ "roles": all("roles") }),

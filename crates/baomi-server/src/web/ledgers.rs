@@ -72,6 +72,8 @@ pub(super) enum Input {
     Text,
     /// A password (never shown again).
     Password,
+    /// A list of words typed in one line, separated by `、`, `，`, `,` or `;` (sent as a list).
+    Words,
     /// Several lines.
     Long,
     /// A day.
@@ -1543,6 +1545,7 @@ pub(super) fn form_fields(
             let (kind, opts) = match f.input {
                 Input::Text => ("text", Vec::new()),
                 Input::Password => ("password", Vec::new()),
+                Input::Words => ("text", Vec::new()),
                 Input::Long => ("long", Vec::new()),
                 Input::Date => ("date", Vec::new()),
                 Input::Number => ("number", Vec::new()),
@@ -1596,6 +1599,15 @@ pub(super) fn form_body(action: &Action, form: &[(String, String)]) -> Value {
                 // No one named: no scope sent (a carrier then takes its matter's).
                 (!persons.is_empty()).then(|| json!({ "persons": persons, "groups": [] }))
             }
+            Input::Words => Some(Value::Array(
+                given
+                    .iter()
+                    .flat_map(|v| v.split(['、', '，', ',', ';', '；']))
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(Value::from)
+                    .collect(),
+            )),
             Input::Choices(_) => Some(Value::Array(
                 given.iter().map(|v| Value::from(*v)).collect(),
             )),
@@ -2159,6 +2171,11 @@ mod tests {
                 "number" => "sort_number",
                 other => other,
             }));
+        }
+        use super::super::consoles::{AUTHORISE, GRANT, NEW_ACCOUNT};
+        for a in [&NEW_ACCOUNT, &GRANT, &AUTHORISE] {
+            labels.push(a.label);
+            labels.extend(a.fields.iter().map(|f| f.label));
         }
         for label in labels {
             assert!(zh.get(label).is_some(), "no Chinese for {label}");
