@@ -1008,7 +1008,10 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             .await
             .contains("张伟"));
         client.find(Locator::Id("rights-table")).await.unwrap();
-        client.find(Locator::Id("authorisations-table")).await.unwrap();
+        client
+            .find(Locator::Id("authorisations-table"))
+            .await
+            .unwrap();
         shot(&client, "24-security-console").await;
         // She may not grant classification authority to herself (R5.3).
         choose(

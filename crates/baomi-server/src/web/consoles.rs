@@ -420,6 +420,8 @@ async fn account_action_inner(
 // The security administrator: roles, approver roles, classifier grants
 // ---------------------------------------------------------------------------------------------
 
+/// Every role (the API replaces a person's roles with what the form sends, so the form must
+/// show them all: a role left off the form would be silently taken away).
 pub(super) const ROLES: &[(&str, &str, &str)] = &[
     (
         "confidentiality_officer",
@@ -428,6 +430,13 @@ pub(super) const ROLES: &[(&str, &str, &str)] = &[
     ),
     ("unit_head", "单位负责人", "unit head"),
     ("classifier", "定密责任人", "classifier"),
+    ("system_administrator", "系统管理员", "system administrator"),
+    (
+        "security_administrator",
+        "安全保密管理员",
+        "security administrator",
+    ),
+    ("security_auditor", "安全审计员", "security auditor"),
 ];
 
 pub(super) const APPROVER_ROLES: &[(&str, &str, &str)] = &[

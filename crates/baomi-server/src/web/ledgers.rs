@@ -2208,6 +2208,23 @@ mod tests {
         all::<determination::EarlyGround>(EARLY_GROUNDS);
         all::<marks::Level>(LEVELS);
         all::<access::Role>(super::super::consoles::ROLES);
+        // And every role is on the form (the API replaces the whole set).
+        for role in [
+            access::Role::SystemAdministrator,
+            access::Role::SecurityAdministrator,
+            access::Role::SecurityAuditor,
+            access::Role::ConfidentialityOfficer,
+            access::Role::UnitHead,
+            access::Role::Classifier,
+        ] {
+            let code = serde_json::to_value(role).unwrap_or_default();
+            assert!(
+                super::super::consoles::ROLES
+                    .iter()
+                    .any(|(c, _, _)| code == json!(c)),
+                "{role:?} missing from the roles form"
+            );
+        }
         all::<carriers::ApproverRole>(super::super::consoles::APPROVER_ROLES);
     }
 
