@@ -1080,3 +1080,61 @@ async fn r13_1_a_login_posted_from_another_site_is_refused() {
     })
     .await;
 }
+
+/// R13.1: a session idle for longer than the configured time ends; the next page sends the
+/// browser to the login page with the expiry notice, in the browser's session language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r13_1_an_idle_session_ends_with_a_notice() {
+    common::run(Backend::Sqlite, |server: TestServer| async move {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let answer = http
+            .post(format!("{}/login", server.base))
+            .form(&[
+                ("login", "li.na"),
+                ("password", baomi_server::demo::DEMO_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        let cookie = answer.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = |path: &str| {
+            http.get(format!("{}{path}", server.base))
+                .header("cookie", cookie.clone())
+                .send()
+        };
+        assert_eq!(page("/dashboard").await.unwrap().status(), StatusCode::OK);
+        let idle = baomi_server::Config::default().session_idle;
+        let later = server
+            .clock
+            .now()
+            .checked_add(
+                jiff::SignedDuration::try_from(idle).unwrap() + jiff::SignedDuration::from_secs(60),
+            )
+            .unwrap();
+        server.clock.set(later);
+        let answer = page("/carriers").await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert_eq!(answer.headers()["location"], "/login?expired=1");
+        let notice = http
+            .get(format!("{}/login?expired=1", server.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(notice.contains("会话已过期，请重新登录。"), "{notice}");
+        drop(server);
+    })
+    .await;
+}
