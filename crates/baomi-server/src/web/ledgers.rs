@@ -292,6 +292,67 @@ const DISPOSALS: &[(&str, &str, &str)] = &[
     ("discard", "丢弃", "discard"),
 ];
 
+const REPAIRS: &[(&str, &str, &str)] = &[
+    ("in_house", "本单位技术人员维修", "by the unit's own staff"),
+    (
+        "on_site",
+        "外单位人员现场维修（全程监督）",
+        "on site, supervised",
+    ),
+    (
+        "sent_out",
+        "送指定维修单位",
+        "sent to a designated repairer",
+    ),
+];
+
+/// R3.8: how a carrier or device is repaired — the arrangement's fields per variant.
+const REPAIR_FIELDS: &[Field] = &[
+    field(
+        "arrangement.kind",
+        "repair_arrangement",
+        Input::Choice(REPAIRS),
+        true,
+    ),
+    field(
+        "arrangement.technician@in_house",
+        "technician",
+        Input::Person,
+        false,
+    ),
+    field(
+        "arrangement.technician@on_site",
+        "outside_technician",
+        Input::Text,
+        false,
+    ),
+    field(
+        "arrangement.supervisor@on_site",
+        "supervisor_on_site",
+        Input::Person,
+        false,
+    ),
+    field(
+        "arrangement.repairer@sent_out",
+        "repairer",
+        Input::Text,
+        false,
+    ),
+    field(
+        "arrangement.designation@sent_out",
+        "designation",
+        Input::Text,
+        false,
+    ),
+    field(
+        "arrangement.storage_removed@sent_out",
+        "storage_removed",
+        Input::Check,
+        false,
+    ),
+    REASON,
+];
+
 const REASON: Field = field("reason", "reason", Input::Long, false);
 
 static MATTERS: Ledger = Ledger {
@@ -591,6 +652,13 @@ static CARRIERS: Ledger = Ledger {
             when: &["in_transit"],
         },
         Action {
+            key: "repair",
+            label: "act_repair",
+            api: "/api/v1/carriers/{id}/repair",
+            fields: REPAIR_FIELDS,
+            when: &["in_custody"],
+        },
+        Action {
             key: "destroy",
             label: "act_destroy",
             api: "/api/v1/carriers/{id}/destroy",
@@ -837,6 +905,13 @@ static DEVICES: Ledger = Ledger {
             api: "/api/v1/devices/{id}/return_from_carry_out",
             fields: &[],
             when: &["carried_out"],
+        },
+        Action {
+            key: "send_for_repair",
+            label: "act_repair",
+            api: "/api/v1/devices/{id}/send_for_repair",
+            fields: REPAIR_FIELDS,
+            when: &["in_use"],
         },
         Action {
             key: "return_from_repair",
@@ -1559,7 +1634,11 @@ pub(super) fn form_fields(
             };
             json!({
                 "name": f.name,
-                "id": format!("{}-{}", action.key, f.name.replace("[]", "").replace('.', "-")),
+                "id": format!(
+                    "{}-{}",
+                    action.key,
+                    f.name.replace("[]", "").replace(['.', '@'], "-")
+                ),
                 "label": f.label,
                 "kind": kind,
                 "options": opts,
@@ -1573,6 +1652,25 @@ pub(super) fn form_fields(
 pub(super) fn form_body(action: &Action, form: &[(String, String)]) -> Value {
     let mut body = Map::new();
     for f in action.fields {
+        // `arrangement.technician@on_site`: sent as `arrangement.technician`, and only when
+        // the form's `arrangement.kind` is `on_site` (a tagged variant's own field).
+        let (name, variant) = match f.name.split_once('@') {
+            Some((name, variant)) => (name, Some(variant)),
+            None => (f.name, None),
+        };
+        if let Some(variant) = variant {
+            let kind_field = match name.rsplit_once('.') {
+                Some((prefix, _)) => format!("{prefix}.kind"),
+                None => "kind".to_owned(),
+            };
+            let chosen = form
+                .iter()
+                .find(|(k, _)| *k == kind_field)
+                .map(|(_, v)| v.trim());
+            if chosen != Some(variant) {
+                continue;
+            }
+        }
         let given: Vec<&str> = form
             .iter()
             .filter(|(k, _)| k == f.name)
@@ -1622,7 +1720,7 @@ pub(super) fn form_body(action: &Action, form: &[(String, String)]) -> Value {
         let Some(value) = value else {
             continue;
         };
-        insert_at(&mut body, f.name, value);
+        insert_at(&mut body, name, value);
     }
     Value::Object(body)
 }
@@ -2126,6 +2224,30 @@ mod tests {
                     "meets_national_standard": false,
                 },
                 "reason": "已过保存期",
+            })
+        );
+    }
+
+    /// R3.8: a repair sends only the chosen arrangement's own fields, under their real names.
+    #[test]
+    fn r3_8_repair_form_sends_the_chosen_variant_only() {
+        let repair = action("repair", &CARRIERS);
+        let body = form_body(
+            repair,
+            &form(&[
+                ("arrangement.kind", "on_site"),
+                ("arrangement.technician@in_house", "3"),
+                ("arrangement.technician@on_site", "某公司 王工"),
+                ("arrangement.supervisor@on_site", "2"),
+                ("arrangement.repairer@sent_out", "不该出现"),
+                ("reason", "打印机卡纸"),
+            ]),
+        );
+        assert_eq!(
+            body,
+            json!({
+                "arrangement": { "kind": "on_site", "technician": "某公司 王工", "supervisor": 2 },
+                "reason": "打印机卡纸",
             })
         );
     }
