@@ -324,11 +324,7 @@ async fn system_page(
         .await
         .map_err(|e| error_page(web, &e, lang))?;
     let config = &web.state.config;
-    let items: Vec<Value> = accounts
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    let items: Vec<Value> = super::items_of(&accounts)
         .into_iter()
         .map(|mut a| {
             let due = a
@@ -539,11 +535,7 @@ async fn security_page(
     let dir = Directory::load(web)
         .await
         .map_err(|e| error_page(web, &e, lang))?;
-    let people: Vec<Value> = people
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    let people: Vec<Value> = super::items_of(&people)
         .iter()
         .map(|p| {
             json!({
@@ -555,11 +547,7 @@ async fn security_page(
             })
         })
         .collect();
-    let grants: Vec<Value> = classifiers
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    let grants: Vec<Value> = super::items_of(&classifiers)
         .iter()
         .map(|g| {
             let level = g.get("highest_level").and_then(Value::as_str).unwrap_or("");
@@ -576,11 +564,7 @@ async fn security_page(
             })
         })
         .collect();
-    let authorisations: Vec<Value> = authorisations
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    let authorisations: Vec<Value> = super::items_of(&authorisations)
         .iter()
         .map(|a| {
             let level = a.get("highest_level").and_then(Value::as_str).unwrap_or("");
@@ -731,11 +715,7 @@ async fn audit_page(web: &Web, headers: &HeaderMap, uri: &Uri) -> PageResult {
     } else {
         None
     };
-    let entries: Vec<Value> = trail
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    let entries: Vec<Value> = super::items_of(&trail)
         .into_iter()
         .map(|mut e| {
             let detail = e.get("detail").map(Value::to_string).unwrap_or_default();

@@ -1492,11 +1492,7 @@ async fn list(web: &Web, ledger: &'static Ledger, headers: &HeaderMap, uri: &Uri
     let dir = Directory::load(web)
         .await
         .map_err(|e| super::pages::error_page(web, &e, lang))?;
-    let items: Vec<Value> = body
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let items: Vec<Value> = super::items_of(&body);
     let mut levels_shown: Vec<String> = Vec::new();
     let rows: Vec<Value> = items
         .iter()
@@ -1933,11 +1929,7 @@ async fn trail(
     )
     .await?;
     let lang = principal.lang;
-    Ok(body
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    Ok(super::items_of(&body)
         .iter()
         .map(|e| {
             let action = e.get("action").and_then(Value::as_str).unwrap_or("");

@@ -393,6 +393,15 @@ pub fn see_other(to: &str) -> Response {
     response
 }
 
+/// The `items` of an API list answer (none when the answer has no list).
+pub fn items_of(answer: &Value) -> Vec<Value> {
+    answer
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Percent-encodes a query value.
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -436,12 +436,7 @@ async fn all_items(
         if !answer.ok() {
             return Ok(None);
         }
-        let batch = answer
-            .body
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let batch = super::items_of(&answer.body);
         let total = answer
             .body
             .get("total")
@@ -540,11 +535,7 @@ async fn dashboard_inner(web: &Web, headers: &HeaderMap) -> PageResult {
         .iter()
         .filter_map(|m| Some((m.get("id")?.as_i64()?, m.get("level")?.as_str()?.to_owned())))
         .collect();
-    let items = reminders
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let items = super::items_of(&reminders);
     let mut shown: Vec<&str> = Vec::new();
     let mut floor = Level::Unclassified;
     for item in &items {
@@ -694,11 +685,7 @@ async fn approvals_inner(
     let dir = super::ledgers::Directory::load(web)
         .await
         .map_err(|e| error_page(web, &e, lang))?;
-    let items: Vec<Value> = body
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    let items: Vec<Value> = super::items_of(&body)
         .into_iter()
         .map(|mut a| {
             let requester = a

@@ -277,11 +277,7 @@ async fn all_items(
             &format!("{uri}{sep}per_page=500&page={page}"),
         )
         .await?;
-        let batch = body
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let batch = super::items_of(&body);
         let total = body.get("total").and_then(Value::as_u64).unwrap_or(0);
         let done = batch.is_empty();
         items.extend(batch);
@@ -315,12 +311,7 @@ async fn some_items(
         if !answer.ok() {
             break;
         }
-        let batch = answer
-            .body
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let batch = super::items_of(&answer.body);
         let total = answer.body.get("total").and_then(Value::as_u64);
         let done = batch.is_empty();
         items.extend(batch);
@@ -365,11 +356,7 @@ impl Directory {
             Ok(answer) if answer.ok() => answer.body,
             _ => Value::Null,
         };
-        let unit_list = units_body
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let unit_list = super::items_of(&units_body);
         let units = unit_list.iter().filter_map(name_of).collect();
         let departments = unit_list
             .iter()
