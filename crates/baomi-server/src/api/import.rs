@@ -1284,6 +1284,9 @@ pub struct RowReport {
 
 /// What names in cells resolve against: the importer's unit, its people and departments, the
 /// units, and the matters the importer may read; logins looked up once each.
+/// Held while an import runs (see `import`).
+static IMPORT_RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[derive(Debug, Default)]
 struct Names {
     people: Vec<(PersonId, String)>,
@@ -1350,7 +1353,13 @@ impl Names {
         if let Some(found) = self.logins.get(login) {
             return Ok(*found);
         }
-        let found = tx.account_by_login(login).await?.map(|a| a.person);
+        // Only logins of people of the importer's unit resolve: anything else is as unknown as
+        // a login that does not exist, so the import is no login→id (or clearance) oracle.
+        let found = tx
+            .account_by_login(login)
+            .await?
+            .map(|a| a.person)
+            .filter(|id| self.people.iter().any(|(p, _)| p == id));
         self.logins.insert(login.to_owned(), found);
         Ok(found)
     }
@@ -2265,6 +2274,17 @@ async fn import(
         Err(e) => return Err(refuse_file(&state, &principal, &facts, e).await),
     };
 
+    // One import at a time: it holds the store's write transaction for the whole file, and
+    // every audited read waits behind it; a second import is told to retry.
+    let Ok(_running) = IMPORT_RUNNING.try_lock() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "import_busy",
+            "另一项导入正在进行，请稍后再试",
+            "another import is running; try again shortly",
+        )
+        .in_lang(principal.lang));
+    };
     let now = state.clock.now();
     let today = civil_day(now);
     let mut tx = state.store.write().await?;

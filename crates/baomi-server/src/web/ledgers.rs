@@ -88,8 +88,10 @@ pub(super) enum Input {
     Scope,
     /// A unit (sent as the id).
     Unit,
-    /// A department (sent as a list of ids).
+    /// Departments of one's unit (sent as a list of ids).
     Departments,
+    /// One department of one's unit (sent as its id).
+    Department,
     /// One of the given (value, Chinese, English).
     Choice(&'static [(&'static str, &'static str, &'static str)]),
     /// Any of the given (sent as a list of values).
@@ -353,6 +355,12 @@ const REPAIR_FIELDS: &[Field] = &[
     REASON,
 ];
 
+const SECOND_FACTORS: &[(&str, &str, &str)] = &[
+    ("ic_card", "IC卡", "IC card"),
+    ("usb_key", "USB Key", "USB key"),
+    ("biometric", "生物特征", "biometric"),
+];
+
 const REASON: Field = field("reason", "reason", Input::Long, false);
 
 static MATTERS: Ledger = Ledger {
@@ -451,8 +459,7 @@ static PROPOSALS: Ledger = Ledger {
     statuses: &[
         ("pending", "待审批", "pending"),
         ("approved", "已批准", "approved"),
-        ("refused", "不予批准", "refused"),
-        ("withdrawn", "已撤回", "withdrawn"),
+        ("rejected", "不予批准", "rejected"),
     ],
     sorts: &["id", "title", "level", "status", "updated"],
     columns: &[
@@ -601,7 +608,7 @@ static CARRIERS: Ledger = Ledger {
                     false,
                 ),
             ],
-            when: &["lent", "carried_out"],
+            when: &["lent", "carried_out", "in_repair"],
         },
         Action {
             key: "carry-out",
@@ -669,23 +676,38 @@ static CARRIERS: Ledger = Ledger {
                     Input::Choice(DESTRUCTION),
                     true,
                 ),
-                field("method.body", "destruction_body", Input::Text, false),
-                field("method.packed", "packed", Input::Check, false),
                 field(
-                    "method.transported_safely",
+                    "method.body@designated_body",
+                    "destruction_body",
+                    Input::Text,
+                    false,
+                ),
+                field(
+                    "method.packed@designated_body",
+                    "packed",
+                    Input::Check,
+                    false,
+                ),
+                field(
+                    "method.transported_safely@designated_body",
                     "transported_safely",
                     Input::Check,
                     false,
                 ),
-                field("method.supervisor", "supervisor", Input::Person, false),
-                field("method.equipment", "equipment", Input::Text, false),
                 field(
-                    "method.meets_national_standard",
+                    "method.supervisor@designated_body",
+                    "supervisor",
+                    Input::Person,
+                    false,
+                ),
+                field("method.equipment@in_house", "equipment", Input::Text, false),
+                field(
+                    "method.meets_national_standard@in_house",
                     "meets_standard",
                     Input::Check,
                     false,
                 ),
-                field("method.operator", "operator", Input::Person, false),
+                field("method.operator@in_house", "operator", Input::Person, false),
                 REASON,
             ],
             when: &["in_custody", "registered"],
@@ -865,7 +887,16 @@ static DEVICES: Ledger = Ledger {
             key: "commission",
             label: "act_commission",
             api: "/api/v1/devices/{id}/commission",
-            fields: &[],
+            fields: &[
+                field("security_test.on", "tested_on", Input::Date, false),
+                field("security_test.by", "tested_by", Input::Text, false),
+                field(
+                    "security_test.reference",
+                    "test_reference",
+                    Input::Text,
+                    false,
+                ),
+            ],
             when: &["registered"],
         },
         Action {
@@ -874,6 +905,7 @@ static DEVICES: Ledger = Ledger {
             api: "/api/v1/devices/{id}/assign",
             fields: &[
                 field("holder", "holder", Input::Person, false),
+                field("department", "department", Input::Department, false),
                 field("location", "location", Input::Text, false),
             ],
             when: &[],
@@ -882,7 +914,15 @@ static DEVICES: Ledger = Ledger {
             key: "password",
             label: "act_password",
             api: "/api/v1/devices/{id}/password",
-            fields: &[field("changed_on", "changed_on", Input::Date, false)],
+            fields: &[
+                field("changed_on", "changed_on", Input::Date, false),
+                field(
+                    "second_factor",
+                    "second_factor",
+                    Input::Choice(SECOND_FACTORS),
+                    false,
+                ),
+            ],
             when: &["in_use"],
         },
         Action {
@@ -942,7 +982,7 @@ static DEVICES: Ledger = Ledger {
                 field("storage_removed", "storage_removed", Input::Check, false),
                 REASON,
             ],
-            when: &["in_security_processing"],
+            when: &["registered", "in_use", "retired"],
         },
         Action {
             key: "dispose",
@@ -1269,6 +1309,7 @@ fn code_words(code: &str) -> (String, String) {
             ("pending", "待审批", "pending"),
             ("approved", "已批准", "approved"),
             ("refused", "不予批准", "refused"),
+            ("rejected", "不予批准", "rejected"),
             ("withdrawn", "已撤回", "withdrawn"),
             ("ok", "符合", "compliant"),
             ("expired", "已过期", "expired"),
@@ -1625,6 +1666,7 @@ pub(super) fn form_fields(
                 Input::Scope => ("multi", people.clone()),
                 Input::Unit => ("choice", units.clone()),
                 Input::Departments => ("multi", departments.clone()),
+                Input::Department => ("choice", departments.clone()),
                 Input::Choice(t) => ("choice", options(t, lang)),
                 Input::Choices(t) => ("checks", options(t, lang)),
             };
@@ -1705,13 +1747,21 @@ pub(super) fn form_body(action: &Action, form: &[(String, String)]) -> Value {
             Input::Choices(_) => Some(Value::Array(
                 given.iter().map(|v| Value::from(*v)).collect(),
             )),
-            Input::Number | Input::Person | Input::Unit => given.first().map(|v| {
-                v.parse::<i64>()
-                    .map_or_else(|_| Value::from(*v), Value::from)
-            }),
+            Input::Number | Input::Person | Input::Unit | Input::Department => {
+                given.first().map(|v| {
+                    v.parse::<i64>()
+                        .map_or_else(|_| Value::from(*v), Value::from)
+                })
+            }
             Input::Text | Input::Password | Input::Long | Input::Date | Input::Choice(_) => {
                 given.first().map(|v| Value::from(*v))
             }
+        };
+        // A variant's own text left empty is sent empty, so that the core refuses it with its
+        // rule (an unnamed destruction body, R3.9) rather than the body failing to parse.
+        let value = match (value, f.input, variant) {
+            (None, Input::Text, Some(_)) => Some(Value::from("")),
+            (value, _, _) => value,
         };
         let Some(value) = value else {
             continue;
@@ -1719,6 +1769,26 @@ pub(super) fn form_body(action: &Action, form: &[(String, String)]) -> Value {
         insert_at(&mut body, name, value);
     }
     Value::Object(body)
+}
+
+/// A form's fields filled with the record's current values where the record has a plain
+/// value of the same name (a device's holder, department and location on "assign"): a form
+/// that replaces what it names must not silently clear what the user left untouched.
+fn current_values(action: &Action, record: &Value) -> Value {
+    let mut values = Map::new();
+    for f in action.fields {
+        // Only where a thing is and who has it; never numbers, marks or reasons.
+        if !matches!(f.name, "holder" | "department" | "location") {
+            continue;
+        }
+        let text = match record.get(f.name) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        values.insert(f.name.to_owned(), json!([text]));
+    }
+    Value::Object(values)
 }
 
 /// Puts `value` at the dotted `name` (`method.kind`) in `body`, making the objects on the way.
@@ -1991,7 +2061,10 @@ async fn record(
                 "fields": form_fields(a, lang, &dir, &principal),
                 "open": failed,
                 "refusal": refusal.as_ref().filter(|_| failed).map(|r| r.0.clone()),
-                "values": refusal.as_ref().filter(|_| failed).map(|r| r.2.clone()),
+                "values": refusal
+                    .as_ref()
+                    .filter(|_| failed)
+                    .map_or_else(|| current_values(a, &body), |r| r.2.clone()),
             })
         })
         .collect();
@@ -2197,10 +2270,10 @@ mod tests {
             &form(&[
                 ("csrf", "x"),
                 ("method.kind", "designated_body"),
-                ("method.body", "市保密局销毁中心"),
-                ("method.packed", "on"),
-                ("method.supervisor", "2"),
-                ("method.equipment", ""),
+                ("method.body@designated_body", "市保密局销毁中心"),
+                ("method.packed@designated_body", "on"),
+                ("method.supervisor@designated_body", "2"),
+                ("method.equipment@in_house", "不该出现"),
                 ("reason", "  已过保存期  "),
             ]),
         );
@@ -2213,11 +2286,14 @@ mod tests {
                     "packed": true,
                     "transported_safely": false,
                     "supervisor": 2,
-                    "meets_national_standard": false,
                 },
                 "reason": "已过保存期",
             })
         );
+        // The body left empty is sent empty: the core refuses it by its rule (R3.9), not the
+        // parser.
+        let body = form_body(destroy, &form(&[("method.kind", "designated_body")]));
+        assert_eq!(body["method"]["body"], "");
     }
 
     /// R3.8: a repair sends only the chosen arrangement's own fields, under their real names.
