@@ -995,3 +995,32 @@ both_backends!(
         assert_eq!(carrier(&officer, id).await["status"], "in_custody");
     }
 );
+
+both_backends!(
+    r1_7_a_registrant_outside_a_matters_scope_learns_nothing_of_it,
+    |server| async move {
+        let body = |matter: i64| {
+            json!({
+                "number": "测〔2026〕R17号",
+                "kind": "paper_document",
+                "marking": "秘密",
+                "title": "试探",
+                "matter": matter,
+                "location": "办公室",
+            })
+        };
+        // zhao.lei is outside matter 1's scope: a wrong level for it is answered exactly
+        // like a matter that does not exist (its existence and level are not told).
+        let outsider = server.login("zhao.lei").await;
+        let (real_status, real) = outsider.post("/api/v1/carriers", body(1)).await;
+        let (none_status, none) = outsider.post("/api/v1/carriers", body(9_999)).await;
+        assert_eq!(real_status, none_status, "{real} vs {none}");
+        assert_eq!(real["message"], none["message"], "{real} vs {none}");
+        assert!(!real.to_string().contains("R3.2"), "{real}");
+        // li.na, in its scope, is told why: the marking must carry the matter's level.
+        let officer = server.login("li.na").await;
+        let (status, told) = officer.post("/api/v1/carriers", body(1)).await;
+        assert_ne!(status, StatusCode::CREATED, "{told}");
+        assert!(told.to_string().contains("R3.2"), "{told}");
+    }
+);

@@ -1141,6 +1141,14 @@ async fn register_in(
             let Some(matter) = matter_w(tx, Some(mid)).await? else {
                 return Err(bad("matter", "事项不存在", "no such matter"));
             };
+            // A matter the registrant may not handle answers as if it did not exist: neither
+            // its existence nor its level is told to someone outside its scope (R1.7), as the
+            // level comparison below would.
+            let as_its_carrier =
+                Object::carrier(CarrierId(id), matter.mark().level(), matter.scope().clone());
+            if actor_may(principal, &as_its_carrier, Action::Edit, today).is_err() {
+                return Err(bad("matter", "事项不存在", "no such matter"));
+            }
             let marking = match &b.marking {
                 Some(text) => parse_marking(text)?,
                 None => CarrierMarking::Mark(matter.mark().clone()),
