@@ -239,6 +239,25 @@ async fn click(client: &Client, locator: Locator<'_>) {
         .unwrap();
 }
 
+/// Clicks what submits a form or follows a link, and waits until the page it was on is gone
+/// (so that what is looked for next is on the new page, not a leftover of the old one).
+async fn navigate(client: &Client, locator: Locator<'_>) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    click(client, locator).await;
+    let started = std::time::Instant::now();
+    loop {
+        match old.tag_name().await {
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                return
+            }
+            _ if started.elapsed() > WAIT => panic!("{locator:?} did not lead to a new page"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// Opens a record page's action (its `<details>`).
 async fn open_action(client: &Client, key: &str) {
     click(client, Locator::Css(&format!("#action-{key} > summary"))).await;
@@ -673,7 +692,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         login(&client, &base, "liu.yang").await;
         assert_clean(&client).await;
         visit(&client, &base, "/proposals").await;
-        click(&client, Locator::Id("new-record")).await;
+        navigate(&client, Locator::Id("new-record")).await;
         let title = "浏览器提出的定密意见：2027年管网改造方案";
         fill(&client, "new-title", title).await;
         fill(&client, "new-mark", "秘密★5年").await;
@@ -691,7 +710,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         .await;
         fill(&client, "new-subject_area", "城乡规划").await;
         shot(&client, "11-propose-form").await;
-        click(&client, Locator::Id("new-submit")).await;
+        navigate(&client, Locator::Id("new-submit")).await;
         expect_done(&client).await;
         assert!(path_of(&client).await.starts_with("/proposals/"));
         assert_eq!(text_of(&client, Locator::Id("record-title")).await, title);
@@ -710,7 +729,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
             .unwrap();
         let card_id = card.attr("id").await.unwrap().unwrap();
         let request = card_id.trim_start_matches("approval-").to_owned();
-        click(&client, Locator::Id(&format!("approve-{request}"))).await;
+        navigate(&client, Locator::Id(&format!("approve-{request}"))).await;
         assert_eq!(text_of(&client, Locator::Id("done")).await, "已批准。");
         assert_clean(&client).await;
         visit(&client, &base, "/matters?q=%E7%AE%A1%E7%BD%91%E6%94%B9%E9%80%A0").await;
@@ -740,14 +759,14 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         .await;
         fill(&client, "new-location", "保密室 2号保密柜").await;
         shot(&client, "14-register-carrier").await;
-        click(&client, Locator::Id("new-submit")).await;
+        navigate(&client, Locator::Id("new-submit")).await;
         expect_done(&client).await;
         let carrier_path = path_of(&client).await;
         assert!(carrier_path.starts_with("/carriers/"), "{carrier_path}");
         assert_clean(&client).await;
         open_action(&client, "take-into-custody").await;
         fill(&client, "take-into-custody-location", "保密室 2号保密柜").await;
-        click(&client, Locator::Id("submit-take-into-custody")).await;
+        navigate(&client, Locator::Id("submit-take-into-custody")).await;
         expect_done(&client).await;
         assert!(client.source().await.unwrap().contains("在库保管"));
 
@@ -761,7 +780,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
             .to_string();
         set_value(&client, "lend-due", &due).await;
         fill(&client, "lend-reason", "查阅").await;
-        click(&client, Locator::Id("submit-lend")).await;
+        navigate(&client, Locator::Id("submit-lend")).await;
         let rule = text_of(&client, Locator::Id("refusal-rule")).await;
         assert!(rule.contains("R3.4"), "{rule}");
         assert!(!text_of(&client, Locator::Id("refusal-message"))
@@ -774,7 +793,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         // Lent to the clerk: it waits for a leader's approval.
         choose(&client, "lend-to", &person("chen.jing").to_string()).await;
         set_value(&client, "lend-due", &due).await;
-        click(&client, Locator::Id("submit-lend")).await;
+        navigate(&client, Locator::Id("submit-lend")).await;
         expect_done(&client).await;
         assert_clean(&client).await;
         logout(&client).await;
@@ -792,7 +811,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
             .unwrap()
             .trim_start_matches("approval-")
             .to_owned();
-        click(&client, Locator::Id(&format!("approve-{request}"))).await;
+        navigate(&client, Locator::Id(&format!("approve-{request}"))).await;
         assert_eq!(text_of(&client, Locator::Id("done")).await, "已批准。");
         logout(&client).await;
 
@@ -803,7 +822,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         open_action(&client, "return").await;
         click(&client, Locator::Id("return-face_to_face")).await;
         click(&client, Locator::Id("return-inventory_matches")).await;
-        click(&client, Locator::Id("submit-return")).await;
+        navigate(&client, Locator::Id("submit-return")).await;
         expect_done(&client).await;
         assert_clean(&client).await;
         let fields = text_of(&client, Locator::Id("record-fields")).await;
@@ -815,7 +834,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         shot(&client, "16-carrier-returned").await;
 
         // Its registration card, with the QR code of its number.
-        click(&client, Locator::Id("print-card")).await;
+        navigate(&client, Locator::Id("print-card")).await;
         client
             .wait()
             .at_most(WAIT)
@@ -876,7 +895,7 @@ async fn r1_6_r3_4_r13_2_workflows_in_headless_chromium() {
         let code = server.totp_code("auditor").unwrap();
         login_with(&client, &base, "auditor", Some(&code)).await;
         visit(&client, &base, "/admin/audit").await;
-        click(&client, Locator::Id("verify")).await;
+        navigate(&client, Locator::Id("verify")).await;
         let verdict = text_of(&client, Locator::Id("verify-result")).await;
         assert!(verdict.contains("哈希链完整"), "{verdict}");
         assert_clean(&client).await;
@@ -919,7 +938,7 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         )
         .await;
         fill(&client, &format!("reset-{clerk}"), "Temp2026abc").await;
-        click(
+        navigate(
             &client,
             Locator::Css(&format!(
                 "form[action='/admin/system/{clerk}/reset-password'] button"
@@ -956,14 +975,14 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         fill(&client, "pw-current", "Temp2026abc").await;
         fill(&client, "pw-new", "Neu2026pass").await;
         fill(&client, "pw-confirm", "Neu2026pasz").await;
-        click(&client, Locator::Id("password-submit")).await;
+        navigate(&client, Locator::Id("password-submit")).await;
         let mismatch = text_of(&client, Locator::Id("refusal-message")).await;
         assert!(mismatch.contains("不一致"), "{mismatch}");
         let _ = client.issue_cmd(BrowserLog).await.unwrap();
         fill(&client, "pw-current", "Temp2026abc").await;
         fill(&client, "pw-new", "Neu2026pass").await;
         fill(&client, "pw-confirm", "Neu2026pass").await;
-        click(&client, Locator::Id("password-submit")).await;
+        navigate(&client, Locator::Id("password-submit")).await;
         assert_eq!(expect_done(&client).await, "密码已修改。");
         assert!(client.find(Locator::Id("forced")).await.is_err());
         visit(&client, &base, "/carriers").await;
@@ -971,7 +990,7 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
 
         // She enrols a TOTP second factor with a code computed from the shown secret.
         visit(&client, &base, "/account").await;
-        click(&client, Locator::Id("totp-begin")).await;
+        navigate(&client, Locator::Id("totp-begin")).await;
         let secret = text_of(&client, Locator::Id("totp-secret")).await;
         client
             .find(Locator::Css(".qr svg"))
@@ -982,7 +1001,7 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         let bytes = baomi_server::totp::base32_decode(&secret).unwrap();
         let code = baomi_server::totp::code_at(&bytes, server.clock.now().as_second()).unwrap();
         fill(&client, "totp-code", &code).await;
-        click(&client, Locator::Id("totp-confirm")).await;
+        navigate(&client, Locator::Id("totp-confirm")).await;
         assert_eq!(expect_done(&client).await, "动态口令已绑定。");
         assert_eq!(text_of(&client, Locator::Id("totp-state")).await, "是");
 
@@ -1025,7 +1044,7 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         )
         .await;
         choose(&client, "classifier-highest_level", "secret").await;
-        click(&client, Locator::Id("grant-submit")).await;
+        navigate(&client, Locator::Id("grant-submit")).await;
         let rule = text_of(&client, Locator::Id("refusal-rule")).await;
         assert!(rule.contains("R5.3"), "{rule}");
         let _ = client.issue_cmd(BrowserLog).await.unwrap();
