@@ -7,7 +7,9 @@
 //! As everywhere in the web UI, each page asks the API; the API decides who may see and do
 //! what (a console opened by the wrong administrator shows the API's refusal and its rule).
 
-use super::ledgers::{field, form_body, form_fields, Action, Directory, Input};
+use super::ledgers::{
+    csrf_of, field, form_body, form_fields, query_value, Action, Directory, Input,
+};
 use super::pages::{base, error_page, finish, merge, read, refusal_of, who, PageResult};
 use super::{day_text, render, see_other, Web};
 use crate::auth::Principal;
@@ -21,21 +23,10 @@ use serde_json::{json, Value};
 /// A refusal (or a form error) to show on a console, with the status to answer it with.
 type Notice = Option<(Value, StatusCode)>;
 
-fn csrf_of(form: &[(String, String)]) -> &str {
-    value_of(form, "csrf")
-}
-
 fn value_of<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
     form.iter()
         .find(|(k, _)| k == key)
         .map_or("", |(_, v)| v.as_str())
-}
-
-fn query_value(uri: &Uri, key: &str) -> Option<String> {
-    uri.query()?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == key && !v.is_empty()).then(|| v.to_owned())
-    })
 }
 
 /// Posts a console's form to the API; a success goes back to `back` with `done`, anything else

@@ -1207,7 +1207,7 @@ pub(super) fn routes() -> Router<Web> {
 }
 
 /// One value of a query string.
-fn query_value(uri: &Uri, key: &str) -> Option<String> {
+pub(super) fn query_value(uri: &Uri, key: &str) -> Option<String> {
     uri.query()?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (k == key && !v.is_empty()).then(|| v.to_owned())
@@ -1834,7 +1834,7 @@ fn kept_values(form: &[(String, String)]) -> Value {
     json!(kept)
 }
 
-fn csrf_of(form: &[(String, String)]) -> &str {
+pub(super) fn csrf_of(form: &[(String, String)]) -> &str {
     form.iter()
         .find(|(k, _)| k == "csrf")
         .map_or("", |(_, v)| v.as_str())
