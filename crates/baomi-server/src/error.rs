@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baomi_core::access::DenyReason;
 use baomi_core::{Describe, Lang, RuleId};
-use baomi_store::StoreError;
+use baomi_store::{Fault, StoreError};
 use serde_json::json;
 
 /// A refusal or failure, ready to be sent.
@@ -148,8 +148,35 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A write (or a read's audit entry) refused by a fault of the storage: 507 when the disk
+    /// is full, 503 otherwise. Nothing was saved; the message says so in plain words, and the
+    /// fault is logged for the system administrator (it is also on the status page).
+    pub fn storage_fault(fault: Fault) -> ApiError {
+        tracing::error!(
+            fault = fault.code(),
+            "storage fault: a write was refused, nothing saved"
+        );
+        let status = match fault {
+            Fault::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let e = StoreError::Unavailable(fault);
+        ApiError::new(
+            status,
+            "unavailable",
+            e.describe(Lang::Zh),
+            e.describe(Lang::En),
+        )
+        .with_reason(fault.code())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let Some(fault) = e.fault() {
+            return ApiError::storage_fault(fault);
+        }
         match &e {
             StoreError::Duplicate { .. } | StoreError::Conflict { .. } => {
                 ApiError::conflict(e.describe(Lang::Zh), e.describe(Lang::En))
@@ -180,6 +207,16 @@ impl IntoResponse for ApiError {
             "message_zh": self.zh,
             "message_en": self.en,
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if matches!(
+            self.status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+        ) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("30"),
+            );
+        }
+        response
     }
 }

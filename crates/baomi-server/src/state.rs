@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use baomi_core::audit::{AuditDraft, AuditEntry};
-use baomi_store::Store;
+use baomi_store::{Fault, Store, StoreError};
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 use jiff::Timestamp;
@@ -62,7 +62,14 @@ pub fn civil_day(at: Timestamp) -> Date {
 }
 
 /// Where a queued audit entry's outcome is sent.
-type Reply = oneshot::Sender<Result<AuditEntry, String>>;
+type Reply = oneshot::Sender<Result<AuditEntry, Failure>>;
+
+/// Why a queued audit entry was not written: the storage fault, if it was one, and the error.
+type Failure = (Option<Fault>, String);
+
+fn failure(e: &StoreError) -> Failure {
+    (e.fault(), e.to_string())
+}
 
 /// One audit entry waiting for the group commit, with where to send the stored entry.
 type Pending = (AuditDraft, Reply);
@@ -109,7 +116,8 @@ impl AuditWriter {
             .map_err(|_| ApiError::internal(&"the audit writer has stopped"))?;
         match answer.await {
             Ok(Ok(entry)) => Ok(entry),
-            Ok(Err(e)) => Err(ApiError::internal(&format!("audit write failed: {e}"))),
+            Ok(Err((Some(fault), _))) => Err(ApiError::storage_fault(fault)),
+            Ok(Err((None, e))) => Err(ApiError::internal(&format!("audit write failed: {e}"))),
             Err(_) => Err(ApiError::internal(&"the audit writer has stopped")),
         }
     }
@@ -119,7 +127,7 @@ async fn commit_batch(store: &Store, batch: &mut Vec<Pending>) {
     let mut tx = match store.write().await {
         Ok(tx) => tx,
         Err(e) => {
-            let e = e.to_string();
+            let e = failure(&e);
             for (_, reply) in batch.drain(..) {
                 let _ = reply.send(Err(e.clone()));
             }
@@ -129,21 +137,21 @@ async fn commit_batch(store: &Store, batch: &mut Vec<Pending>) {
     // One multi-row INSERT for the whole batch; a draft the chain refuses (too long a field)
     // fails alone and the others still commit.
     let (drafts, replies): (Vec<AuditDraft>, Vec<_>) = batch.drain(..).unzip();
-    let results: Vec<(Reply, Result<AuditEntry, String>)> =
+    let results: Vec<(Reply, Result<AuditEntry, Failure>)> =
         match tx.append_audit_batch(drafts).await {
             Ok(results) => replies
                 .into_iter()
-                .zip(results.into_iter().map(|r| r.map_err(|e| e.to_string())))
+                .zip(results.into_iter().map(|r| r.map_err(|e| failure(&e))))
                 .collect(),
             Err(e) => {
-                let e = e.to_string();
+                let e = failure(&e);
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
                 return;
             }
         };
-    let committed = tx.commit().await.map_err(|e| e.to_string());
+    let committed = tx.commit().await.map_err(|e| failure(&e));
     for (reply, result) in results {
         let outcome = match (&committed, result) {
             (Ok(()), result) => result,

@@ -231,31 +231,28 @@ impl ReadTx {
 impl WriteTx {
     /// The account with this login (seeing this transaction's changes).
     pub async fn account_by_login(&mut self, login: &str) -> Result<Option<Account>, StoreError> {
-        q_account_by_login(&mut self.tx, login).await
+        run!(self, |c| q_account_by_login(c, login).await)
     }
 
     /// The account of a person (seeing this transaction's changes).
     pub async fn account(&mut self, person: PersonId) -> Result<Option<Account>, StoreError> {
-        q_account(&mut self.tx, person).await
+        run!(self, |c| q_account(c, person).await)
     }
 
     /// A session or bearer token (seeing this transaction's changes).
     pub async fn credential(&mut self, token_hash: &str) -> Result<Option<Credential>, StoreError> {
-        q_credential(&mut self.tx, token_hash).await
+        run!(self, |c| q_credential(c, token_hash).await)
     }
 
     /// Creates an account; a login already in use is [`StoreError::Duplicate`].
     pub async fn insert_account(&mut self, account: &Account) -> Result<(), StoreError> {
-        if q_account_by_login(&mut self.tx, &account.login)
-            .await?
-            .is_some()
-        {
+        if run!(self, |c| q_account_by_login(c, &account.login).await)?.is_some() {
             return Err(StoreError::Duplicate {
                 kind: "account",
                 number: account.login.clone(),
             });
         }
-        sqlx::query(&format!(
+        run!(self, |c| sqlx::query(&format!(
             "INSERT INTO accounts ({ACCOUNT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
@@ -269,14 +266,16 @@ impl WriteTx {
         .bind(account.locked_until.map(|t| t.as_second()))
         .bind(account.lang.clone())
         .bind(i64::from(account.disabled))
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         Ok(())
     }
 
     /// Replaces every field of an existing account but its person and login.
     pub async fn update_account(&mut self, account: &Account) -> Result<(), StoreError> {
-        let result = sqlx::query(
+        let result = run!(self, |c| {
+            sqlx::query(
             "UPDATE accounts SET password_hash = $1, password_set_seconds = $2, must_change = $3, \
              totp_secret = $4, failed_count = $5, locked_until_seconds = $6, lang = $7, \
              disabled = $8 WHERE person_id = $9",
@@ -290,8 +289,8 @@ impl WriteTx {
         .bind(account.lang.clone())
         .bind(i64::from(account.disabled))
         .bind(account.person.0)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *c).await.map_err(StoreError::from)
+        })?;
         if result.rows_affected() != 1 {
             return Err(StoreError::NotFound {
                 kind: "account",
@@ -303,7 +302,7 @@ impl WriteTx {
 
     /// Stores a new session or bearer token.
     pub async fn insert_credential(&mut self, credential: &Credential) -> Result<(), StoreError> {
-        sqlx::query(
+        run!(self, |c| sqlx::query(
             "INSERT INTO sessions (token_hash, person_id, kind, label, csrf, created_seconds, \
              expires_seconds, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -315,27 +314,33 @@ impl WriteTx {
         .bind(credential.created.as_second())
         .bind(credential.expires.as_second())
         .bind(i64::from(credential.revoked))
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         Ok(())
     }
 
     /// Revokes one session or token (logout). Unknown digests change nothing.
     pub async fn revoke_credential(&mut self, token_hash: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("UPDATE sessions SET revoked = 1 WHERE token_hash = $1")
-            .bind(token_hash.to_owned())
-            .execute(&mut *self.tx)
-            .await?;
+        let result = run!(self, |c| sqlx::query(
+            "UPDATE sessions SET revoked = 1 WHERE token_hash = $1"
+        )
+        .bind(token_hash.to_owned())
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         Ok(result.rows_affected() > 0)
     }
 
     /// Revokes every session and token of a person (password change, account disabled).
     pub async fn revoke_credentials_of(&mut self, person: PersonId) -> Result<u64, StoreError> {
-        let result =
-            sqlx::query("UPDATE sessions SET revoked = 1 WHERE person_id = $1 AND revoked = 0")
-                .bind(person.0)
-                .execute(&mut *self.tx)
-                .await?;
+        let result = run!(self, |c| sqlx::query(
+            "UPDATE sessions SET revoked = 1 WHERE person_id = $1 AND revoked = 0"
+        )
+        .bind(person.0)
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         Ok(result.rows_affected())
     }
 }

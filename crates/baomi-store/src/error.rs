@@ -1,5 +1,6 @@
 //! The store's errors.
 
+use crate::writer::Fault;
 use baomi_core::audit::{AuditError, HashAlgorithm};
 use baomi_core::{Describe, Lang, RuleId};
 
@@ -75,6 +76,12 @@ pub enum StoreError {
         /// The record's id.
         id: i64,
     },
+    /// A fault of the storage refused the write (or a read's audit entry): the disk is full,
+    /// the database is read-only, locked by another process, unreachable, or the transaction
+    /// could not be committed. Nothing of the refused write was saved; writes resume by
+    /// themselves once the fault clears.
+    #[error("{}", fault_en(*.0))]
+    Unavailable(Fault),
     /// Opening an existing database found no Baomi audit log in it (a wrong path or URL).
     #[error("not a Baomi database (no audit log): {reason}")]
     NotABaomiDatabase {
@@ -83,7 +90,52 @@ pub enum StoreError {
     },
 }
 
+/// What a storage fault means for the person whose write it refused, in English.
+fn fault_en(fault: Fault) -> &'static str {
+    match fault {
+        Fault::StorageFull => {
+            "storage is full: nothing was saved; the system administrator has been alerted"
+        }
+        Fault::ReadOnly => "the database is read-only at the moment: nothing was saved",
+        Fault::Locked => {
+            "the database is locked by another program: nothing was saved; try again shortly"
+        }
+        Fault::Timeout => {
+            "the database took too long to answer: nothing was saved; try again shortly"
+        }
+        Fault::Io => "the database's storage reported an input/output error: nothing was saved",
+        Fault::Connection => {
+            "the database cannot be reached at the moment: nothing was saved; try again shortly"
+        }
+        Fault::Aborted => "the change could not be completed: nothing was saved; try again",
+    }
+}
+
+/// The same in Chinese.
+fn fault_zh(fault: Fault) -> &'static str {
+    match fault {
+        Fault::StorageFull => "存储空间已满，本次操作未保存；已提醒系统管理员",
+        Fault::ReadOnly => "数据库当前为只读，本次操作未保存",
+        Fault::Locked => "数据库被其他程序锁定，本次操作未保存；请稍后再试",
+        Fault::Timeout => "数据库响应超时，本次操作未保存；请稍后再试",
+        Fault::Io => "数据库存储发生读写错误，本次操作未保存",
+        Fault::Connection => "暂时无法连接数据库，本次操作未保存；请稍后再试",
+        Fault::Aborted => "本次操作未能完成，未保存任何内容；请重试",
+    }
+}
+
 impl StoreError {
+    /// The storage fault behind this error, if it is one: a database error of the disk, the
+    /// file system, the connection or a lock (classified for `backend`), or a write refused
+    /// because of one. `None` for refusals and for errors of the caller (constraints).
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::Unavailable(fault) => Some(*fault),
+            StoreError::Database(e) => Fault::of(e),
+            _ => None,
+        }
+    }
+
     /// The DOMAIN rule this error enforces, if any: R13.2 for a refused audit draft, a changed
     /// algorithm or a corrupt audit row; `None` for technical failures, which enforce no rule
     /// (practice: they are reported, and audited by the caller as `Outcome::Failed`).
@@ -130,6 +182,7 @@ impl Describe for StoreError {
                 StoreError::Conflict { kind, id } => {
                     format!("{kind} {id} 已被他人修改，请重新载入后再试")
                 }
+                StoreError::Unavailable(fault) => fault_zh(*fault).to_owned(),
                 StoreError::NotABaomiDatabase { reason } => {
                     format!("不是 Baomi 数据库（没有审计日志）：{reason}")
                 }

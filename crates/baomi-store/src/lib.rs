@@ -42,14 +42,33 @@
 //! beside the writer). An in-memory SQLite database is not supported (readers would see another
 //! database).
 
+/// Runs one store operation inside a [`WriteTx`] on its connection (`$c`), through
+/// `begin_op`/`end_op`: every operation of a write transaction passes here, so a database
+/// error anywhere poisons the transaction and a test can inject a fault at any of them. (A
+/// macro, not a method taking an async closure: such closures' futures are not `Send` for
+/// every lifetime, which a spawned task needs.)
+macro_rules! run {
+    ($tx:expr, |$c:ident| $body:expr) => {{
+        let tx: &mut $crate::WriteTx = $tx;
+        let conn = tx.begin_op();
+        let result = match conn {
+            Err(e) => Err(e),
+            Ok($c) => $body,
+        };
+        tx.end_op(result)
+    }};
+}
+
 mod accounts;
 pub mod checkpoint;
 mod error;
 mod records;
+mod writer;
 
 pub use accounts::{Account, Credential, CredentialKind};
 pub use error::StoreError;
 pub use records::{RecordFilter, RecordKind, RecordMeta, RecordOrder, StoredRecord};
+pub use writer::{Fault, FaultReport};
 
 use baomi_core::audit::{
     Actor, AuditDraft, AuditEntry, ChainBreak, ChainHead, ChainVerifier, Checkpoint, Digest,
@@ -59,21 +78,13 @@ use baomi_core::determination::UnitTier;
 use baomi_core::ids::{DepartmentId, PersonId, UnitId};
 use jiff::Timestamp;
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use writer::{Held, Writer, WriterConfig};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// The pragmas run on every SQLite connection (see the crate documentation).
-const SQLITE_PRAGMAS: [&str; 4] = [
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 5000",
-    "PRAGMA synchronous = NORMAL",
-];
 
 /// Connections in the read pool.
 const READ_POOL_SIZE: u32 = 4;
@@ -150,15 +161,26 @@ pub struct StoreOptions {
     /// database (`baomi audit verify`): a mistyped path or URL must be an error, never a fresh
     /// empty log that "verifies", and the inspected database must not be changed.
     pub existing: bool,
+    /// How long a SQLite statement waits for a lock another process holds before the write is
+    /// refused as [`Fault::Locked`]. `None`: 5 seconds.
+    pub busy_timeout: Option<Duration>,
+    /// PostgreSQL: the longest a writer's statement may run before it is cancelled and the
+    /// write refused as [`Fault::Timeout`]. `None`: 30 seconds.
+    pub statement_timeout: Option<Duration>,
 }
+
+/// Default SQLite lock wait.
+const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default PostgreSQL statement limit for writers.
+const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A Baomi database. Cheap to clone (the clones share the pools and the writer lock).
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
-    writer: AnyPool,
+    writer: Arc<Writer>,
     readers: AnyPool,
-    head: Arc<Mutex<ChainHead>>,
 }
 
 impl Store {
@@ -177,30 +199,39 @@ impl Store {
         } else {
             url
         };
-        let writer = pool_options(backend, 1).connect(&url).await?;
+        let busy_timeout = options.busy_timeout.unwrap_or(DEFAULT_BUSY_TIMEOUT);
+        let mut conn = AnyConnection::connect(&url).await?;
+        if backend == Backend::Sqlite {
+            for pragma in writer::sqlite_pragmas(busy_timeout, true) {
+                conn.execute(pragma.as_str()).await?;
+            }
+        }
         if options.existing {
             sqlx::query("SELECT seq FROM audit_log LIMIT 1")
-                .fetch_optional(&writer)
+                .fetch_optional(&mut conn)
                 .await
                 .map_err(|e| StoreError::NotABaomiDatabase {
                     reason: e.to_string(),
                 })?;
         } else {
             match backend {
-                Backend::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,
-                Backend::Postgres => POSTGRES_MIGRATIONS.run(&writer).await?,
+                Backend::Sqlite => SQLITE_MIGRATIONS.run_direct(&mut conn).await?,
+                Backend::Postgres => POSTGRES_MIGRATIONS.run_direct(&mut conn).await?,
             }
         }
-        let readers = pool_options(backend, READ_POOL_SIZE).connect(&url).await?;
-        let mut conn = writer.acquire().await?;
+        let readers = pool_options(backend, READ_POOL_SIZE, busy_timeout)
+            .connect(&url)
+            .await?;
         let last = sqlx::query(&format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"
         ))
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut conn)
         .await?;
-        drop(conn);
-        let head = match last {
-            None => ChainHead::genesis(options.algorithm.unwrap_or(HashAlgorithm::Sha256)),
+        let (head, algorithm) = match last {
+            None => {
+                let algorithm = options.algorithm.unwrap_or(HashAlgorithm::Sha256);
+                (ChainHead::genesis(algorithm), algorithm)
+            }
             Some(row) => {
                 let (entry, stored) = decode_audit(&row)?;
                 if let Some(configured) = options.algorithm {
@@ -208,14 +239,24 @@ impl Store {
                         return Err(StoreError::AlgorithmMismatch { stored, configured });
                     }
                 }
-                ChainHead::of_entry(stored, &entry)
+                (ChainHead::of_entry(stored, &entry), stored)
             }
+        };
+        let config = WriterConfig {
+            backend,
+            url,
+            algorithm,
+            busy_timeout,
+            statement_timeout: Some(
+                options
+                    .statement_timeout
+                    .unwrap_or(DEFAULT_STATEMENT_TIMEOUT),
+            ),
         };
         Ok(Store {
             backend,
-            writer,
+            writer: Writer::start(config, conn, head),
             readers,
-            head: Arc::new(Mutex::new(head)),
         })
     }
 
@@ -224,9 +265,32 @@ impl Store {
         self.backend
     }
 
-    /// The head of the audit chain as last committed.
+    /// The head of the audit chain as last committed by this process (another process
+    /// sharing a PostgreSQL database may have appended since).
     pub async fn audit_head(&self) -> ChainHead {
-        *self.head.lock().await
+        self.writer.committed_head()
+    }
+
+    /// The last storage fault the write path met, if any (for the system administrator's
+    /// status page and reminders): what it was, when, how many writes it refused, and whether
+    /// writes have succeeded since.
+    pub fn last_fault(&self) -> Option<FaultReport> {
+        self.writer.health.report()
+    }
+
+    /// Test seam: the `n`-th step of the write path from now on (0 = the next) fails as an
+    /// I/O error — each store operation inside a write transaction, and `BEGIN`, `SAVEPOINT`,
+    /// `RELEASE`, `COMMIT`. The fault-injection tests use it to prove that a fault at any step
+    /// leaves acknowledged writes in place, refused ones without a trace, and the chain whole.
+    #[doc(hidden)]
+    pub fn inject_fault_after(&self, n: u64) {
+        self.writer.faults.arm(n);
+    }
+
+    /// Test seam: disarms [`Store::inject_fault_after`].
+    #[doc(hidden)]
+    pub fn clear_injected_faults(&self) {
+        self.writer.faults.disarm();
     }
 
     /// Starts a read-only transaction: a consistent snapshot (PostgreSQL: `REPEATABLE READ,
@@ -252,12 +316,18 @@ impl Store {
     }
 
     /// Starts a write transaction. Waits while another [`WriteTx`] is open (writers are
-    /// serialised; the lock is held until the transaction is committed or dropped).
+    /// serialised; the writer is held until the transaction is committed or dropped). See the
+    /// `writer` module: it is a savepoint inside a group transaction, and
+    /// [`WriteTx::commit`] returns only after the group's real `COMMIT`.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
-        let guard = Arc::clone(&self.head).lock_owned().await;
-        let tx = self.writer.begin().await?;
-        let pending = *guard;
-        Ok(WriteTx { tx, guard, pending })
+        let held = self.writer.begin().await?;
+        let pending = held.head;
+        Ok(WriteTx {
+            held: Some(held),
+            writer: Arc::clone(&self.writer),
+            pending,
+            poisoned: None,
+        })
     }
 
     /// R13.2: reads the whole audit log in `seq` order, in one snapshot, through
@@ -310,16 +380,16 @@ impl Store {
     }
 }
 
-fn pool_options(backend: Backend, size: u32) -> AnyPoolOptions {
+fn pool_options(backend: Backend, size: u32, busy_timeout: Duration) -> AnyPoolOptions {
     let options = AnyPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(30));
     match backend {
         Backend::Postgres => options,
-        Backend::Sqlite => options.after_connect(|conn, _meta| {
+        Backend::Sqlite => options.after_connect(move |conn, _meta| {
             Box::pin(async move {
-                for pragma in SQLITE_PRAGMAS {
-                    conn.execute(pragma).await?;
+                for pragma in writer::sqlite_pragmas(busy_timeout, false) {
+                    conn.execute(pragma.as_str()).await?;
                 }
                 Ok(())
             })
@@ -870,24 +940,60 @@ impl ReadTx {
     }
 }
 
-/// A write transaction. Holds the writer lock until [`WriteTx::commit`] or drop; dropping
-/// without committing rolls back every change **and** every audit entry appended in it, and
-/// leaves the chain head unchanged (R13.1).
+/// A write transaction. Holds the writer until [`WriteTx::commit`] or drop; dropping without
+/// committing rolls back every change **and** every audit entry appended in it (R13.1).
+///
+/// After a database error inside it the transaction is *poisoned*: every further operation and
+/// the commit are refused, and the group it ran in fails (see the `writer` module) — nothing
+/// of it is kept, and nothing is ever acknowledged that the database did not commit.
 #[derive(Debug)]
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    guard: OwnedMutexGuard<ChainHead>,
+    held: Option<Held>,
+    writer: Arc<Writer>,
     pending: ChainHead,
+    poisoned: Option<Fault>,
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(held) = self.held.take() {
+            self.writer.abandon(held, self.poisoned);
+        }
+    }
 }
 
 impl WriteTx {
+    /// The writer connection for one store operation (see [`run!`]): counts the operation as
+    /// a step for the fault injector; refused once the transaction is poisoned.
+    fn begin_op(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        if let Some(fault) = self.poisoned {
+            return Err(StoreError::Unavailable(fault));
+        }
+        if let Err(e) = self.writer.step() {
+            self.poisoned = Some(self.writer.fault_of(&e));
+            return Err(e);
+        }
+        self.held
+            .as_mut()
+            .and_then(|h| h.slot.conn.as_mut())
+            .ok_or(StoreError::Unavailable(Fault::Connection))
+    }
+
+    /// Ends a store operation: a database error poisons the transaction.
+    fn end_op<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(e @ StoreError::Database(_)) = &result {
+            self.poisoned = Some(self.writer.fault_of(e));
+        }
+        result
+    }
+
     /// R13.2: appends `draft` to the audit chain inside this transaction and returns the entry
     /// as stored. A refused draft ([`StoreError::Audit`]) appends nothing; the caller must then
     /// not commit the change it was auditing (R13.1: no unaudited change).
     pub async fn append_audit(&mut self, draft: AuditDraft) -> Result<AuditEntry, StoreError> {
         let mut next = self.pending;
         let entry = next.append(draft)?;
-        insert_audit(&mut self.tx, &entry, next.algorithm).await?;
+        run!(self, |c| insert_audit(c, &entry, next.algorithm).await)?;
         self.pending = next;
         Ok(entry)
     }
@@ -913,7 +1019,7 @@ impl WriteTx {
             }
         }
         for chunk in entries.chunks(AUDIT_BATCH_ROWS) {
-            insert_audit_rows(&mut self.tx, chunk, next.algorithm).await?;
+            run!(self, |c| insert_audit_rows(c, chunk, next.algorithm).await)?;
         }
         self.pending = next;
         Ok(results)
@@ -924,22 +1030,32 @@ impl WriteTx {
         self.pending
     }
 
-    /// Commits, then advances the shared chain head. On error nothing is kept.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        let WriteTx {
-            tx,
-            mut guard,
-            pending,
-        } = self;
-        tx.commit().await?;
-        *guard = pending;
-        Ok(())
+    /// Commits: returns `Ok` only once the database's `COMMIT` of the group holding this
+    /// transaction returned OK (so the change and its audit entries are durable). On error
+    /// nothing of this transaction is kept; a storage fault is
+    /// [`StoreError::Unavailable`] naming the [`Fault`].
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let Some(mut held) = self.held.take() else {
+            return Err(StoreError::Unavailable(Fault::Aborted));
+        };
+        held.head = self.pending;
+        if let Some(fault) = self.poisoned {
+            self.writer.abandon(held, Some(fault));
+            return Err(StoreError::Unavailable(fault));
+        }
+        self.writer.commit(held).await
     }
 
     /// Rolls back explicitly (dropping does the same).
-    pub async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await?;
-        Ok(())
+    pub async fn rollback(mut self) -> Result<(), StoreError> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        if let Some(fault) = self.poisoned {
+            self.writer.abandon(held, Some(fault));
+            return Ok(());
+        }
+        self.writer.rollback(held).await
     }
 
     /// Creates a unit and audits it (`unit.create`, R13.1). A `superior` that does not exist is
@@ -953,21 +1069,22 @@ impl WriteTx {
         superior: Option<UnitId>,
     ) -> Result<Unit, StoreError> {
         if let Some(sup) = superior {
-            if q_get_unit(&mut self.tx, sup).await?.is_none() {
+            if run!(self, |c| q_get_unit(c, sup).await)?.is_none() {
                 return Err(StoreError::NotFound {
                     kind: "unit",
                     id: sup.0,
                 });
             }
         }
-        let row = sqlx::query(
+        let row = run!(self, |c| sqlx::query(
             "INSERT INTO units (name, tier, superior_id) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(name.to_owned())
         .bind(tier_code(tier))
         .bind(superior.map(|s| s.0))
-        .fetch_one(&mut *self.tx)
-        .await?;
+        .fetch_one(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         let unit = Unit {
             id: UnitId(row.try_get("id")?),
             name: name.to_owned(),
@@ -998,18 +1115,20 @@ impl WriteTx {
         unit: UnitId,
         name: &str,
     ) -> Result<Department, StoreError> {
-        if q_get_unit(&mut self.tx, unit).await?.is_none() {
+        if run!(self, |c| q_get_unit(c, unit).await)?.is_none() {
             return Err(StoreError::NotFound {
                 kind: "unit",
                 id: unit.0,
             });
         }
-        let row =
-            sqlx::query("INSERT INTO departments (unit_id, name) VALUES ($1, $2) RETURNING id")
-                .bind(unit.0)
-                .bind(name.to_owned())
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let row = run!(self, |c| sqlx::query(
+            "INSERT INTO departments (unit_id, name) VALUES ($1, $2) RETURNING id"
+        )
+        .bind(unit.0)
+        .bind(name.to_owned())
+        .fetch_one(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         let department = Department {
             id: DepartmentId(row.try_get("id")?),
             unit,
@@ -1049,7 +1168,7 @@ impl WriteTx {
         let hash = if checkpoint.seq == 0 {
             Digest::ZERO
         } else {
-            let entries = q_audit_entries(&mut self.tx, checkpoint.seq, 1).await?;
+            let entries = run!(self, |c| q_audit_entries(c, checkpoint.seq, 1).await)?;
             match entries.first() {
                 Some(e) if e.seq == checkpoint.seq => e.hash,
                 _ => return Err(mismatch()),
@@ -1060,7 +1179,7 @@ impl WriteTx {
         }
         let seq = i64::try_from(checkpoint.seq).map_err(|_| mismatch())?;
         let (seconds, nanos) = split_time(checkpoint.at)?;
-        sqlx::query(
+        run!(self, |c| sqlx::query(
             "INSERT INTO audit_checkpoints (seq, head_hash, at_seconds, at_nanos, algorithm, \
              signature) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -1070,8 +1189,9 @@ impl WriteTx {
         .bind(nanos)
         .bind(checkpoint.algorithm.name())
         .bind(signature.map(<[u8]>::to_vec))
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         self.append_audit(
             AuditDraft::new(at, actor, "audit.checkpoint")
                 .on(ObjectRef::new("audit_checkpoint", checkpoint.seq))
@@ -1088,17 +1208,17 @@ impl WriteTx {
 
     /// A unit by id (seeing this transaction's own changes).
     pub async fn get_unit(&mut self, id: UnitId) -> Result<Option<Unit>, StoreError> {
-        q_get_unit(&mut self.tx, id).await
+        run!(self, |c| q_get_unit(c, id).await)
     }
 
     /// All units, by id (seeing this transaction's own changes).
     pub async fn list_units(&mut self) -> Result<Vec<Unit>, StoreError> {
-        q_list_units(&mut self.tx).await
+        run!(self, |c| q_list_units(c).await)
     }
 
     /// The departments of a unit, by id (seeing this transaction's own changes).
     pub async fn list_departments(&mut self, unit: UnitId) -> Result<Vec<Department>, StoreError> {
-        q_list_departments(&mut self.tx, unit).await
+        run!(self, |c| q_list_departments(c, unit).await)
     }
 
     /// Up to `limit` audit entries with `seq >= from_seq` (seeing this transaction's own).
@@ -1107,6 +1227,6 @@ impl WriteTx {
         from_seq: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        q_audit_entries(&mut self.tx, from_seq, limit).await
+        run!(self, |c| q_audit_entries(c, from_seq, limit).await)
     }
 }

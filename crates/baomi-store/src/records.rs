@@ -397,7 +397,7 @@ impl WriteTx {
         kind: RecordKind,
         id: i64,
     ) -> Result<Option<StoredRecord>, StoreError> {
-        q_get_record(&mut self.tx, kind, id).await
+        run!(self, |c| q_get_record(c, kind, id).await)
     }
 
     /// A record by kind and number (seeing this transaction's changes).
@@ -406,7 +406,7 @@ impl WriteTx {
         kind: RecordKind,
         number: &str,
     ) -> Result<Option<StoredRecord>, StoreError> {
-        q_get_record_by_number(&mut self.tx, kind, number).await
+        run!(self, |c| q_get_record_by_number(c, kind, number).await)
     }
 
     /// [`ReadTx::list_records`] inside the write transaction.
@@ -417,16 +417,20 @@ impl WriteTx {
         order: RecordOrder,
         descending: bool,
     ) -> Result<Vec<StoredRecord>, StoreError> {
-        q_list_records(&mut self.tx, kind, filter, order, descending).await
+        run!(self, |c| q_list_records(c, kind, filter, order, descending)
+            .await)
     }
 
     /// The id the next record of `kind` will get (ids are per ledger, from 1, never reused:
     /// writers are serialised, and records are never deleted).
     pub async fn next_record_id(&mut self, kind: RecordKind) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS top FROM records WHERE kind = $1")
-            .bind(kind.as_str())
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let row = run!(self, |c| sqlx::query(
+            "SELECT COALESCE(MAX(id), 0) AS top FROM records WHERE kind = $1"
+        )
+        .bind(kind.as_str())
+        .fetch_one(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         let top: i64 = row.try_get("top")?;
         top.checked_add(1)
             .ok_or_else(|| corrupt(kind.as_str(), top, "ids exhausted".to_owned()))
@@ -443,10 +447,7 @@ impl WriteTx {
         at: Timestamp,
     ) -> Result<StoredRecord, StoreError> {
         if let Some(number) = &meta.number {
-            if q_get_record_by_number(&mut self.tx, kind, number)
-                .await?
-                .is_some()
-            {
+            if run!(self, |c| q_get_record_by_number(c, kind, number).await)?.is_some() {
                 return Err(StoreError::Duplicate {
                     kind: kind.as_str(),
                     number: number.clone(),
@@ -454,7 +455,7 @@ impl WriteTx {
             }
         }
         let seconds = seconds_of(at);
-        sqlx::query(&format!(
+        run!(self, |c| sqlx::query(&format!(
             "INSERT INTO records ({RECORD_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)"
         ))
@@ -469,8 +470,9 @@ impl WriteTx {
         .bind(meta.due_on.map(|d| d.to_string()))
         .bind(seconds)
         .bind(body.to_owned())
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
         let at = Timestamp::from_second(seconds).unwrap_or(at);
         Ok(StoredRecord {
             kind,
@@ -495,7 +497,7 @@ impl WriteTx {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         if let Some(number) = &meta.number {
-            if let Some(other) = q_get_record_by_number(&mut self.tx, kind, number).await? {
+            if let Some(other) = run!(self, |c| q_get_record_by_number(c, kind, number).await)? {
                 if other.id != id {
                     return Err(StoreError::Duplicate {
                         kind: kind.as_str(),
@@ -504,7 +506,8 @@ impl WriteTx {
                 }
             }
         }
-        let result = sqlx::query(
+        let result = run!(self, |c| {
+            sqlx::query(
             "UPDATE records SET unit_id = $1, level = $2, status = $3, title = $4, number = $5, \
              holder_id = $6, due_on = $7, version = version + 1, updated_seconds = $8, body = $9 \
              WHERE kind = $10 AND id = $11 AND version = $12",
@@ -521,8 +524,8 @@ impl WriteTx {
         .bind(kind.as_str())
         .bind(id)
         .bind(expected_version)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(&mut *c).await.map_err(StoreError::from)
+        })?;
         if result.rows_affected() != 1 {
             return Err(StoreError::Conflict {
                 kind: kind.as_str(),
