@@ -6,6 +6,8 @@
 #   CLIENTS=32 DURATION=20 bash bench/serve/run.sh
 #   BACKENDS=sqlite bash bench/serve/run.sh
 #   POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test bash bench/serve/run.sh
+#   BASELINE=/path/to/older/baomi bash bench/serve/run.sh   # the same phases with an older
+#                                                           # binary first, side by side
 #
 # What it does:
 #   1. builds `baomi` and the load generator (crates/baomi-server/examples/load.rs) in release;
@@ -40,6 +42,7 @@ cargo build --release -q -p baomi-cli --bin baomi
 cargo build --release -q -p baomi-server --example load
 BAOMI="$ROOT/target/release/baomi"
 LOAD="$ROOT/target/release/examples/load"
+BASELINE="${BASELINE:-}"
 
 rm -rf "$BENCH_DIR"
 mkdir -p "$BENCH_DIR"
@@ -72,7 +75,7 @@ stop_server() {
 
 declare -A RESULT
 run_backend() {
-    local backend="$1" db
+    local backend="$1" label="${2:-$1}" db
     case "$backend" in
         sqlite) db="$BENCH_DIR/demo.sqlite" ;;
         postgres)
@@ -82,26 +85,38 @@ run_backend() {
             ;;
         *) log "unknown backend $backend"; return 1 ;;
     esac
-    log "== $backend: baomi demo --db $db"
-    start_demo "$db" "$BENCH_DIR/$backend.log"
+    log "== $label: baomi demo --db $db"
+    rm -f "$db" "$db-wal" "$db-shm"
+    start_demo "$db" "$BENCH_DIR/$label.log"
     "$LOAD" --base "http://127.0.0.1:$PORT" --clients "$CLIENTS" --duration "$DURATION" \
-        --warmup "$WARMUP" --phase read,write | tee "$BENCH_DIR/$backend.txt"
+        --warmup "$WARMUP" --phase read,write | tee "$BENCH_DIR/$label.txt"
     stop_server
     while read -r _ phase rps p50 p99 errors; do
-        RESULT["$backend,$phase"]="$rps $p50 $p99 $errors"
-    done < <(grep '^RESULT ' "$BENCH_DIR/$backend.txt")
+        RESULT["$label,$phase"]="$rps $p50 $p99 $errors"
+    done < <(grep '^RESULT ' "$BENCH_DIR/$label.txt")
     if [[ "$backend" == postgres ]]; then
         psql "$POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
         PG_DB=""
     fi
 }
 
-for backend in $BACKENDS; do run_backend "$backend"; done
+LABELS=""
+for backend in $BACKENDS; do
+    if [[ -n "$BASELINE" ]]; then
+        CURRENT="$BAOMI"; BAOMI="$BASELINE"
+        run_backend "$backend" "$backend-base"
+        BAOMI="$CURRENT"
+        LABELS="$LABELS $backend-base"
+    fi
+    run_backend "$backend"
+    LABELS="$LABELS $backend"
+done
 
 echo
 echo "baomi serve over HTTP, $CLIENTS concurrent clients, ${DURATION} s per phase ($(nproc) cores, load generator on the same machine)"
-printf '%-9s %-6s %10s %9s %9s %7s   %s\n' backend phase "req/s" "p50 ms" "p99 ms" errors target
-for backend in $BACKENDS; do
+[[ -n "$BASELINE" ]] && echo "(*-base: $BASELINE)"
+printf '%-14s %-6s %10s %9s %9s %7s   %s\n' backend phase "req/s" "p50 ms" "p99 ms" errors target
+for backend in $LABELS; do
     for phase in read write; do
         read -r rps p50 p99 errors <<<"${RESULT["$backend,$phase"]:-- - - -}"
         target="-"
@@ -110,6 +125,6 @@ for backend in $BACKENDS; do
         elif [[ "$backend" == sqlite && "$phase" == write ]]; then
             target="≥ 1000 req/s: $(awk -v r="$rps" 'BEGIN { print (r >= 1000) ? "met" : "NOT met" }')"
         fi
-        printf '%-9s %-6s %10s %9s %9s %7s   %s\n' "$backend" "$phase" "$rps" "$p50" "$p99" "$errors" "$target"
+        printf '%-14s %-6s %10s %9s %9s %7s   %s\n' "$backend" "$phase" "$rps" "$p50" "$p99" "$errors" "$target"
     done
 done

@@ -49,10 +49,52 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
+/// `GET /healthz`: the process answers (for a load balancer's liveness check). Shows nothing
+/// classified and needs no login.
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers a read (200), else 503. The body names the last storage
+/// fault the write path met and whether it has cleared (an operator's alert: a full disk
+/// refuses writes while reads go on). Shows nothing classified and needs no login.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    let database = match state.store.read().await {
+        Ok(tx) => tx.finish().await.is_ok(),
+        Err(_) => false,
+    };
+    let storage = state.store.last_fault().map(|f| {
+        serde_json::json!({
+            "fault": f.fault.code(),
+            "at": f.at.to_string(),
+            "refused_writes": f.refused,
+            "cleared": f.cleared,
+        })
+    });
+    let status = if database {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if database { "ready" } else { "unavailable" },
+        "database": database,
+        "storage_fault": storage,
+    });
+    (status, axum::Json(body))
+}
+
 /// The whole service as a router: the API and the web UI.
 pub fn app(state: AppState) -> Router {
+    let health = Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .with_state(state.clone());
     api::router(state.clone())
         .merge(web::routes(state))
+        .merge(health)
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -10,10 +10,10 @@
 //! Every change made through a [`WriteTx`] appends its audit entry
 //! ([`WriteTx::append_audit`]) **in the same database transaction**: committing keeps both,
 //! dropping the transaction (or any error) keeps neither. Entries form the hash chain of
-//! [`baomi_core::audit`]; writers are serialised by a mutex that also guards the cached
-//! [`ChainHead`] (loaded once at open from the last row), and the head advances only after the
-//! commit succeeded. The `seq` primary key makes a second process writing the same database fail
-//! instead of forking the chain (practice: one service process per database is expected).
+//! [`baomi_core::audit`]. Writes go through one writer connection with group commit (the
+//! `writer` module): [`WriteTx::commit`] returns only after the real `COMMIT`; any error inside
+//! a write fails its group and replaces the connection; each group reads the chain's head from
+//! the database under a lock that serialises appends across processes.
 //!
 //! `audit_log` is append-only: triggers refuse `UPDATE` and `DELETE` (and, in PostgreSQL,
 //! `TRUNCATE`). The owner of the database can still drop the triggers; that is why the log is a
@@ -35,10 +35,10 @@
 //!
 //! # SQLite settings
 //!
-//! Every SQLite connection runs `journal_mode=WAL`, `foreign_keys=ON`, `busy_timeout=5000` and
-//! `synchronous=NORMAL`. With WAL, `NORMAL` keeps every committed transaction across a crash of
-//! the process (even `SIGKILL`); only a power loss or OS crash may lose the last transactions
-//! (never corrupt the file). One connection writes; a small pool reads (WAL lets readers run
+//! Every SQLite connection runs `journal_mode=WAL`, `foreign_keys=ON` and a `busy_timeout`
+//! (5 s by default). The writer runs `synchronous=FULL`: every commit is synced before it
+//! returns, so an acknowledged change survives a power loss, not only a crash of the process;
+//! group commit keeps that to one sync per group. A small pool reads (WAL lets readers run
 //! beside the writer). An in-memory SQLite database is not supported (readers would see another
 //! database).
 
@@ -253,6 +253,9 @@ impl Store {
                     .unwrap_or(DEFAULT_STATEMENT_TIMEOUT),
             ),
         };
+        for setting in config.connection_settings() {
+            conn.execute(setting.as_str()).await?;
+        }
         Ok(Store {
             backend,
             writer: Writer::start(config, conn, head),
@@ -276,6 +279,15 @@ impl Store {
     /// writes have succeeded since.
     pub fn last_fault(&self) -> Option<FaultReport> {
         self.writer.health.report()
+    }
+
+    /// SQLite: the most the database may grow to, in bytes (a quota; `Some(0)` freezes it at
+    /// its current size; `None` lifts the limit). Writes that would grow it beyond are refused
+    /// as [`Fault::StorageFull`] — the same answer as a full disk, which is how the tests make
+    /// a disk "full" portably. Takes effect at the next write. `false` on PostgreSQL, which
+    /// has no such limit.
+    pub fn limit_size(&self, bytes: Option<u64>) -> bool {
+        self.writer.limit_size(bytes)
     }
 
     /// Test seam: the `n`-th step of the write path from now on (0 = the next) fails as an

@@ -230,6 +230,22 @@ pub(crate) struct WriterConfig {
     pub(crate) statement_timeout: Option<Duration>,
 }
 
+impl WriterConfig {
+    /// What every writer connection runs first.
+    pub(crate) fn connection_settings(&self) -> Vec<String> {
+        match self.backend {
+            Backend::Sqlite => sqlite_pragmas(self.busy_timeout, true),
+            Backend::Postgres => match self.statement_timeout {
+                Some(limit) => vec![format!("SET statement_timeout = {}", limit.as_millis())],
+                None => Vec::new(),
+            },
+        }
+    }
+}
+
+/// SQLite's largest `max_page_count` (no limit).
+const UNLIMITED_PAGES: u64 = 4_294_967_294;
+
 /// The writer connection and the group it has open.
 #[derive(Debug, Default)]
 pub(crate) struct Slot {
@@ -238,8 +254,14 @@ pub(crate) struct Slot {
     /// A logical transaction dropped without commit: its savepoint is rolled back before the
     /// writer does anything else.
     rollback_pending: Option<u64>,
+    /// The size limit (in bytes, `u64::MAX` for none) applied to the current connection.
+    applied_limit: Option<u64>,
     /// Why the open group can no longer commit (an error inside it).
     broken: Option<Fault>,
+    /// A control statement was sent and its answer not yet seen: if it stays set, the future
+    /// running it was dropped (a client went away mid-commit) and the connection's state is
+    /// unknown, so the group fails rather than guess.
+    in_flight: bool,
     next_savepoint: u64,
 }
 
@@ -258,6 +280,8 @@ pub(crate) struct Writer {
     slot: Arc<Mutex<Slot>>,
     committed: std::sync::Mutex<ChainHead>,
     wake: mpsc::UnboundedSender<()>,
+    /// SQLite: the most the database may grow to, in bytes (`u64::MAX`: no limit).
+    size_limit: AtomicU64,
     pub(crate) faults: FaultInjector,
     pub(crate) health: Health,
 }
@@ -287,6 +311,7 @@ impl Writer {
             })),
             committed: std::sync::Mutex::new(committed),
             wake,
+            size_limit: AtomicU64::new(u64::MAX),
             faults: FaultInjector::default(),
             health: Health::default(),
         });
@@ -415,6 +440,42 @@ impl Writer {
         }
     }
 
+    /// SQLite: limits the database's size (see [`Store::limit_size`](crate::Store::limit_size)).
+    pub(crate) fn limit_size(&self, bytes: Option<u64>) -> bool {
+        if self.config.backend != Backend::Sqlite {
+            return false;
+        }
+        self.size_limit
+            .store(bytes.unwrap_or(u64::MAX), Ordering::SeqCst);
+        let _ = self.wake.send(());
+        true
+    }
+
+    /// Applies the size limit to the writer connection if it changed (outside a transaction).
+    async fn apply_size_limit(&self, slot: &mut Slot) -> Result<(), StoreError> {
+        let limit = self.size_limit.load(Ordering::SeqCst);
+        if self.config.backend != Backend::Sqlite || slot.applied_limit == Some(limit) {
+            return Ok(());
+        }
+        let conn = slot
+            .conn
+            .as_mut()
+            .ok_or(StoreError::Unavailable(Fault::Connection))?;
+        let pages = if limit == u64::MAX {
+            UNLIMITED_PAGES
+        } else {
+            let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+                .fetch_one(&mut *conn)
+                .await?;
+            // 0 would only query the limit; 1 clamps it to the current size.
+            (limit / u64::try_from(page_size.max(1)).unwrap_or(4096)).max(1)
+        };
+        conn.execute(format!("PRAGMA max_page_count = {pages}").as_str())
+            .await?;
+        slot.applied_limit = Some(limit);
+        Ok(())
+    }
+
     /// Counts a step for the fault injector.
     pub(crate) fn step(&self) -> Result<(), StoreError> {
         self.faults.step()
@@ -458,6 +519,10 @@ impl Writer {
     /// Carries out what an abandoned logical transaction left: a pending rollback to its
     /// savepoint, or the failure of the group.
     async fn settle(&self, slot: &mut Slot) {
+        if slot.in_flight {
+            slot.in_flight = false;
+            slot.broken.get_or_insert(Fault::Aborted);
+        }
         if slot.broken.is_none() {
             if let Some(sp) = slot.rollback_pending.take() {
                 let rolled = match self
@@ -489,6 +554,7 @@ impl Writer {
         self.health.fault(fault);
         slot.rollback_pending = None;
         slot.broken = None;
+        slot.in_flight = false;
         if let Some(group) = slot.group.take() {
             for waiter in group.waiters {
                 let _ = waiter.send(Err(fault));
@@ -504,7 +570,9 @@ impl Writer {
     async fn open_group(&self, slot: &mut Slot) -> Result<(), StoreError> {
         if slot.conn.is_none() {
             slot.conn = Some(self.connect().await?);
+            slot.applied_limit = None;
         }
+        self.apply_size_limit(slot).await?;
         let begin = match self.config.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
@@ -561,13 +629,7 @@ impl Writer {
     }
 
     fn connection_settings(&self) -> Vec<String> {
-        match self.config.backend {
-            Backend::Sqlite => sqlite_pragmas(self.config.busy_timeout, true),
-            Backend::Postgres => match self.config.statement_timeout {
-                Some(limit) => vec![format!("SET statement_timeout = {}", limit.as_millis())],
-                None => Vec::new(),
-            },
-        }
+        self.config.connection_settings()
     }
 
     /// Runs one control statement on the writer connection, counting it as a step.
@@ -577,7 +639,10 @@ impl Writer {
             .conn
             .as_mut()
             .ok_or(StoreError::Unavailable(Fault::Connection))?;
-        conn.execute(sql).await?;
+        slot.in_flight = true;
+        let result = conn.execute(sql).await;
+        slot.in_flight = false;
+        result?;
         Ok(())
     }
 }

@@ -167,6 +167,10 @@ conformance!(
     r13_2_concurrent_writers_produce_contiguous_chain,
     r13_2_sm3_chain_and_algorithm_mismatch,
     r13_2_checkpoint_detects_truncation,
+    r13_1_a_fault_at_any_step_of_a_write_keeps_what_was_acknowledged_and_nothing_else,
+    r13_1_a_fault_in_a_group_refuses_every_member_and_the_chain_stays_whole,
+    r13_1_a_storage_size_limit_is_a_clean_refusal_and_writes_resume,
+    r13_1_a_lock_held_elsewhere_times_out_cleanly_and_writes_resume,
 );
 
 fn t(seconds: i64, nanos: i32) -> Timestamp {
@@ -952,4 +956,252 @@ fn an_unsupported_url_is_reported_without_its_password() {
     );
     assert!(text.contains("db.example/baomi"), "{text}");
     assert!(!baomi_core::Describe::describe(&err, baomi_core::Lang::Zh).contains("s3cret"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults (issue: a full disk must be a clean refusal, never a silent loss)
+// ---------------------------------------------------------------------------------------------
+
+/// One representative write: a unit, a department and a ledger record, with their three
+/// audit entries, in one transaction. `Ok` means the store acknowledged it (committed).
+async fn write_one(store: &Store, name: &str) -> Result<(), StoreError> {
+    let mut w = store.write().await?;
+    let unit = w
+        .create_unit(t(1_800_000_000, 0), officer(), name, UnitTier::Other, None)
+        .await?;
+    w.create_department(t(1_800_000_000, 1), officer(), unit.id, "办公室")
+        .await?;
+    let id = w.next_record_id(baomi_store::RecordKind::Matter).await?;
+    let meta = baomi_store::RecordMeta {
+        unit: Some(unit.id.0),
+        level: Some(2),
+        status: "classified".to_owned(),
+        title: name.to_owned(),
+        number: None,
+        holder: None,
+        due_on: None,
+    };
+    w.insert_record(
+        baomi_store::RecordKind::Matter,
+        id,
+        &meta,
+        "{}",
+        t(1_800_000_000, 2),
+    )
+    .await?;
+    w.append_audit(AuditDraft::new(
+        t(1_800_000_000, 3),
+        officer(),
+        "matter.create",
+    ))
+    .await?;
+    w.commit().await
+}
+
+/// Audited actions per [`write_one`]: unit, department, matter.
+const AUDITS_PER_WRITE: u64 = 3;
+
+/// Checks what every fault test promises: each acknowledged write is there whole, each
+/// refused one left nothing, and the chain verifies with exactly the acknowledged entries.
+async fn assert_exactly(store: &Store, acknowledged: &[String], refused: &[String]) {
+    let mut r = store.read().await.unwrap();
+    let names: Vec<String> = r
+        .list_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    r.finish().await.unwrap();
+    for name in acknowledged {
+        assert!(names.contains(name), "acknowledged write {name} is missing");
+    }
+    for name in refused {
+        assert!(!names.contains(name), "refused write {name} left a unit");
+    }
+    assert_eq!(names.len(), acknowledged.len(), "units: {names:?}");
+    let verified = store.verify_audit().await.unwrap().unwrap();
+    assert_eq!(
+        verified.count,
+        acknowledged.len() as u64 * AUDITS_PER_WRITE,
+        "the chain holds exactly the acknowledged writes' entries"
+    );
+}
+
+/// R13.1 (issue 16.5): a fault injected at every step of a write transaction in turn — `BEGIN`,
+/// `SAVEPOINT`, each store operation, `RELEASE`, `COMMIT` — refuses that write, keeps every
+/// write acknowledged before it, and the next write succeeds without a restart.
+async fn r13_1_a_fault_at_any_step_of_a_write_keeps_what_was_acknowledged_and_nothing_else(
+    db: &TestDb,
+) {
+    let store = db.open().await;
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    let mut step = 0;
+    loop {
+        let name = format!("单位{step}");
+        store.inject_fault_after(step);
+        let outcome = write_one(&store, &name).await;
+        store.clear_injected_faults();
+        match outcome {
+            Ok(()) => {
+                // The fault was armed past the last step: every step has been tried.
+                acknowledged.push(name);
+                break;
+            }
+            Err(e) => {
+                assert!(
+                    e.fault().is_some(),
+                    "step {step}: {e:?} is not a storage fault"
+                );
+                refused.push(name);
+            }
+        }
+        // Recovery: the very next write succeeds.
+        let next = format!("恢复{step}");
+        write_one(&store, &next).await.unwrap();
+        acknowledged.push(next);
+        step += 1;
+    }
+    assert!(step >= 10, "only {step} steps were tried");
+    assert!(store.last_fault().is_some_and(|f| f.cleared));
+    assert_exactly(&store, &acknowledged, &refused).await;
+    store.close().await;
+    let reopened = db.open().await;
+    assert_exactly(&reopened, &acknowledged, &refused).await;
+    reopened.close().await;
+}
+
+/// R13.1 (issue 16.1): concurrent writes share one group commit; a fault anywhere in the group
+/// (here at one of many steps while 16 writers run) refuses every member that was not yet
+/// committed and keeps every acknowledged one; the chain stays one chain.
+async fn r13_1_a_fault_in_a_group_refuses_every_member_and_the_chain_stays_whole(db: &TestDb) {
+    let store = db.open().await;
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    for round in 0..6u64 {
+        store.inject_fault_after(round * 7 + 3);
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let store = store.clone();
+            let name = format!("并发{round}-{i}");
+            tasks.push(tokio::spawn(async move {
+                let outcome = write_one(&store, &name).await;
+                (name, outcome)
+            }));
+        }
+        for task in tasks {
+            let (name, outcome) = task.await.unwrap();
+            match outcome {
+                Ok(()) => acknowledged.push(name),
+                Err(e) => {
+                    assert!(e.fault().is_some(), "{e:?}");
+                    refused.push(name);
+                }
+            }
+        }
+        store.clear_injected_faults();
+    }
+    assert!(!refused.is_empty(), "the injected faults refused nothing");
+    assert!(
+        acknowledged.len() > 16,
+        "too few writes succeeded: {}",
+        acknowledged.len()
+    );
+    assert_exactly(&store, &acknowledged, &refused).await;
+    store.close().await;
+}
+
+/// R13.1 (issue 16.2): a database that reaches its size limit (SQLite `max_page_count`, the
+/// portable stand-in for a full disk: the same `SQLITE_FULL`) refuses writes as
+/// `Fault::StorageFull`, keeps reads working, and accepts writes again once the limit is
+/// lifted, without reopening. PostgreSQL has no such limit; there the same path is proven by
+/// the injected faults above and the service's terminated-backend test.
+async fn r13_1_a_storage_size_limit_is_a_clean_refusal_and_writes_resume(db: &TestDb) {
+    let store = db.open().await;
+    if db.kind == Kind::Postgres {
+        assert!(!store.limit_size(Some(1)));
+        store.close().await;
+        return;
+    }
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    for i in 0..5 {
+        let name = format!("空间前{i}");
+        write_one(&store, &name).await.unwrap();
+        acknowledged.push(name);
+    }
+    assert!(store.limit_size(Some(0)));
+    let mut full = 0;
+    for i in 0..400 {
+        let name = format!("空间满{i}{}", "填".repeat(400));
+        match write_one(&store, &name).await {
+            Ok(()) => acknowledged.push(name),
+            Err(e) => {
+                assert_eq!(e.fault(), Some(baomi_store::Fault::StorageFull), "{e:?}");
+                refused.push(name);
+                full += 1;
+            }
+        }
+    }
+    assert!(full > 0, "the size limit refused nothing");
+    assert_eq!(
+        store.last_fault().map(|f| (f.fault, f.cleared)),
+        Some((baomi_store::Fault::StorageFull, false))
+    );
+    // Reads keep working while writes are refused.
+    let mut r = store.read().await.unwrap();
+    assert!(!r.list_units().await.unwrap().is_empty());
+    r.finish().await.unwrap();
+    assert!(store.limit_size(None));
+    for i in 0..5 {
+        let name = format!("空间后{i}");
+        write_one(&store, &name).await.unwrap();
+        acknowledged.push(name);
+    }
+    assert!(store.last_fault().is_some_and(|f| f.cleared));
+    assert_exactly(&store, &acknowledged, &refused).await;
+    store.close().await;
+}
+
+/// R13.1 (issue 16.2, 16.4): another process holds a lock the write needs — SQLite: the
+/// database's write lock (`BEGIN EXCLUSIVE`), refused after the busy timeout as
+/// `Fault::Locked`; PostgreSQL: the table (`LOCK TABLE`), cancelled by the statement timeout as
+/// `Fault::Timeout`. Nothing of the refused write is kept and writes resume once the lock is
+/// released.
+async fn r13_1_a_lock_held_elsewhere_times_out_cleanly_and_writes_resume(db: &TestDb) {
+    let options = StoreOptions {
+        busy_timeout: Some(std::time::Duration::from_millis(200)),
+        statement_timeout: Some(std::time::Duration::from_millis(500)),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(&db.url, options).await.unwrap();
+    write_one(&store, "锁前").await.unwrap();
+    let mut other = db.raw().await;
+    let expected = match db.kind {
+        Kind::Sqlite => {
+            other.execute("PRAGMA busy_timeout = 0").await.unwrap();
+            other.execute("BEGIN EXCLUSIVE").await.unwrap();
+            baomi_store::Fault::Locked
+        }
+        Kind::Postgres => {
+            other.execute("BEGIN").await.unwrap();
+            other
+                .execute("LOCK TABLE units IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            baomi_store::Fault::Timeout
+        }
+    };
+    let refused = write_one(&store, "锁定中").await.unwrap_err();
+    assert_eq!(refused.fault(), Some(expected), "{refused:?}");
+    other.execute("ROLLBACK").await.unwrap();
+    write_one(&store, "锁后").await.unwrap();
+    assert_exactly(
+        &store,
+        &["锁前".to_owned(), "锁后".to_owned()],
+        &["锁定中".to_owned()],
+    )
+    .await;
+    store.close().await;
 }

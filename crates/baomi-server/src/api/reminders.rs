@@ -10,6 +10,7 @@
 //! | `detachment_ending` | R2.4 | their detachment period, ending within [`WINDOW_DAYS`] |
 //! | `inventory_due` | R3.7 | confidentiality officers: no inventory round of their unit closed in the last 12 months |
 //! | `carrier_overdue` | R3.4 / R3.6 | carriers they borrowed, carried out or hold, past their due day |
+//! | `storage_fault` | R13.1 | system administrators: the write path met a storage fault (a full disk, a read-only or locked database) in the last day |
 //!
 //! Only what the subject may read is named (R13.1): a matter is included only when the core's
 //! `decide` lets them read it, and an overdue carrier shows its title only then (its number,
@@ -147,6 +148,10 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
     let person = &principal.person;
     let subject = principal.subject();
     let mut out: Vec<Reminder> = Vec::new();
+
+    if principal.has_role(Role::SystemAdministrator) {
+        out.extend(storage_fault_reminder(state, principal, ctx.today));
+    }
 
     let mut tx = state.store.read().await?;
     let account = tx.account(me).await?;
@@ -414,6 +419,57 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
 }
 
 /// `GET /api/v1/reminders`: the subject's own reminders (R13.4).
+/// R13.1: the system administrator's alert of a storage fault seen in the last day (writes
+/// were refused and nothing of them saved), with whether writes have succeeded since.
+fn storage_fault_reminder(
+    state: &AppState,
+    principal: &Principal,
+    today: Date,
+) -> Option<Reminder> {
+    let report = state.store.last_fault()?;
+    let age = state.clock.now().duration_since(report.at);
+    if age > jiff::SignedDuration::from_hours(24) && report.cleared {
+        return None;
+    }
+    use baomi_store::Fault;
+    let (what_zh, what_en) = match report.fault {
+        Fault::StorageFull => ("存储空间已满", "storage full"),
+        Fault::ReadOnly => ("数据库为只读", "database read-only"),
+        Fault::Locked => ("数据库被其他程序锁定", "database locked by another program"),
+        Fault::Timeout => ("数据库响应超时", "database timed out"),
+        Fault::Io => ("数据库存储读写错误", "storage input/output error"),
+        Fault::Connection => ("无法连接数据库", "database unreachable"),
+        Fault::Aborted => ("数据库事务未能完成", "database transaction not completed"),
+    };
+    let when = crate::api::audit::local_time(report.at);
+    let (state_zh, state_en) = if report.cleared {
+        ("此后写入已恢复", "writes have succeeded since")
+    } else {
+        (
+            "写入仍被拒绝，请立即处理",
+            "writes are still refused: act now",
+        )
+    };
+    Some(Reminder {
+        kind: "storage_fault",
+        rule: "R13.1",
+        due: today,
+        overdue: !report.cleared,
+        object: ReminderObject {
+            kind: "unit",
+            id: principal.person.unit.0,
+        },
+        message_zh: format!(
+            "{what_zh}：最近一次在 {when}，已拒绝 {} 次写入（均未保存）；{state_zh}",
+            report.refused
+        ),
+        message_en: format!(
+            "{what_en}: last at {when}, {} writes refused (none saved); {state_en}",
+            report.refused
+        ),
+    })
+}
+
 pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let items = reminders_for(&state, &principal).await?;
     let ids = |kind: &str| -> Vec<i64> {

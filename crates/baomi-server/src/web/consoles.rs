@@ -302,6 +302,40 @@ fn duration_text(d: std::time::Duration, lang: Lang) -> String {
     }
 }
 
+/// The write path's health for the status page: normal, or the last storage fault.
+fn storage_text(store: &baomi_store::Store, lang: Lang) -> String {
+    use baomi_core::Describe;
+    match store.last_fault() {
+        None => lang.pick("正常", "normal").to_owned(),
+        Some(report) => {
+            let e = baomi_store::StoreError::Unavailable(report.fault);
+            let when = crate::api::audit::local_time(report.at);
+            match lang {
+                Lang::Zh => format!(
+                    "最近一次故障 {when}：{}；已拒绝 {} 次写入；{}",
+                    e.describe(Lang::Zh),
+                    report.refused,
+                    if report.cleared {
+                        "已恢复"
+                    } else {
+                        "尚未恢复"
+                    }
+                ),
+                Lang::En => format!(
+                    "last fault {when}: {}; {} writes refused; {}",
+                    e.describe(Lang::En),
+                    report.refused,
+                    if report.cleared {
+                        "recovered"
+                    } else {
+                        "not recovered"
+                    }
+                ),
+            }
+        }
+    }
+}
+
 async fn system_page(
     web: &Web,
     headers: &HeaderMap,
@@ -341,6 +375,7 @@ async fn system_page(
         "session_absolute": duration_text(config.session_absolute, lang),
         "lockout": format!("{} / {}", config.lockout_failures, duration_text(config.lockout, lang)),
         "signed_checkpoints": config.signing_key.is_some(),
+        "storage": storage_text(&web.state.store, lang),
         "accounts": items.len(),
         "locked": locked,
     });

@@ -290,6 +290,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("totp_current_code", "原动态口令", "Current one-time code"),
     ("totp_confirm", "确认绑定", "Confirm"),
     ("service_status", "服务状态", "Service status"),
+    ("storage", "数据存储", "Storage"),
     ("version", "版本", "Version"),
     ("backend", "数据库", "Database"),
     ("system_level", "系统密级", "System level"),
