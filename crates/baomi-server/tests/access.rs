@@ -312,6 +312,23 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        // A carrier's own scope, too.
+        let officer = server.login("li.na").await;
+        let (status, body) = officer
+            .post(
+                "/api/v1/carriers",
+                json!({
+                    "number": "BM-SCOPE-1",
+                    "kind": "paper_document",
+                    "marking": "秘密★5年",
+                    "title": "预置知悉范围的载体",
+                    "scope": { "persons": [server.person("li.na"), 999_999], "groups": [] },
+                    "location": "保密室 3号保密柜",
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["rule"], "R1.7", "{body}");
         // Real people of another unit may be named (R1.7 allows other units).
         let (status, body) = proposer
             .post(

@@ -1450,7 +1450,7 @@ impl ProposalInput {
 /// R1.7: refuses (422, audited) a scope that names a person, unit or department that does not
 /// exist, or a person within a group they do not belong to (the core's
 /// `KnowledgeScope::check_names`): no place in a scope is kept for whoever gets an id later.
-async fn check_scope_names(
+pub(crate) async fn check_scope_names(
     state: &AppState,
     principal: &Principal,
     scope: &KnowledgeScope,
