@@ -223,6 +223,129 @@ impl KnowledgeScope {
     }
 }
 
+/// What exists in the organisation, for checking the names a scope gives
+/// ([`KnowledgeScope::check_names`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Organisation {
+    /// Every person, with their unit and departments.
+    pub people: Vec<Membership>,
+    /// Every unit.
+    pub units: BTreeSet<UnitId>,
+    /// Every department.
+    pub departments: BTreeSet<DepartmentId>,
+}
+
+impl KnowledgeScope {
+    /// R1.7: a scope names real people, units and departments, and each group's persons belong
+    /// to it (the group is "limited within it to named persons"). A name of nobody would keep
+    /// a place in the scope for whoever gets that id later. Units and departments of other
+    /// units are allowed: a scope may name other units (R1.7), within them named persons.
+    /// The first unknown name is reported, persons before groups.
+    pub fn check_names(&self, org: &Organisation) -> Result<(), ScopeNameError> {
+        let member = |p: &PersonId| org.people.iter().find(|m| m.person == *p);
+        if let Some(p) = self.persons.iter().find(|p| member(p).is_none()) {
+            return Err(ScopeNameError::UnknownPerson { person: *p });
+        }
+        for g in &self.groups {
+            match g.holder {
+                ScopeHolder::Unit(u) if !org.units.contains(&u) => {
+                    return Err(ScopeNameError::UnknownHolder { holder: g.holder })
+                }
+                ScopeHolder::Department(d) if !org.departments.contains(&d) => {
+                    return Err(ScopeNameError::UnknownHolder { holder: g.holder })
+                }
+                _ => {}
+            }
+            for p in &g.persons {
+                let Some(m) = member(p) else {
+                    return Err(ScopeNameError::UnknownPerson { person: *p });
+                };
+                let belongs = match g.holder {
+                    ScopeHolder::Unit(u) => m.unit == u,
+                    ScopeHolder::Department(d) => m.departments.contains(&d),
+                };
+                if !belongs {
+                    return Err(ScopeNameError::NotInGroup {
+                        person: *p,
+                        holder: g.holder,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A knowledge scope naming someone or something that does not exist, or a person within a
+/// group they do not belong to (R1.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum ScopeNameError {
+    /// No person has this id.
+    #[error("scope.persons: person {person} does not exist (R1.7)")]
+    UnknownPerson {
+        /// The id given.
+        person: PersonId,
+    },
+    /// No unit or department has this id.
+    #[error("scope.groups: {} does not exist (R1.7)", holder_en(.holder))]
+    UnknownHolder {
+        /// The unit or department given.
+        holder: ScopeHolder,
+    },
+    /// A person named within a group they do not belong to.
+    #[error("scope.groups: person {person} does not belong to {} (R1.7)", holder_en(.holder))]
+    NotInGroup {
+        /// The person.
+        person: PersonId,
+        /// The group's unit or department.
+        holder: ScopeHolder,
+    },
+}
+
+impl ScopeNameError {
+    /// The DOMAIN rule enforced: R1.7.
+    pub fn rule(&self) -> RuleId {
+        RuleId("R1.7")
+    }
+
+    /// `unknown_person`, `unknown_holder` or `not_in_group`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ScopeNameError::UnknownPerson { .. } => "unknown_person",
+            ScopeNameError::UnknownHolder { .. } => "unknown_holder",
+            ScopeNameError::NotInGroup { .. } => "not_in_group",
+        }
+    }
+}
+
+fn holder_zh(h: &ScopeHolder) -> String {
+    match h {
+        ScopeHolder::Unit(u) => format!("单位 {u}"),
+        ScopeHolder::Department(d) => format!("部门 {d}"),
+    }
+}
+
+impl Describe for ScopeNameError {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (ScopeNameError::UnknownPerson { person }, Lang::Zh) => {
+                format!("scope.persons：人员 {person} 不存在（R1.7）")
+            }
+            (ScopeNameError::UnknownHolder { holder }, Lang::Zh) => {
+                format!("scope.groups：{}不存在（R1.7）", holder_zh(holder))
+            }
+            (ScopeNameError::NotInGroup { person, holder }, Lang::Zh) => {
+                format!(
+                    "scope.groups：人员 {person} 不属于{}（R1.7）",
+                    holder_zh(holder)
+                )
+            }
+        }
+    }
+}
+
 /// Why a knowledge scope is not acceptable (R1.7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -686,6 +809,13 @@ pub enum DenyReason {
     /// The security administrator granting rights to themselves (R5.3).
     #[error("the security administrator may not grant rights to themselves (R5.3)")]
     SelfGrant,
+    /// One of the three administrators asking to change business data: they run the system,
+    /// set rights and audit, and change no ledger (R5.3).
+    #[error("the {} changes no business data (R5.3)", .role.en())]
+    AdministratorChangesNoData {
+        /// The administrator role held.
+        role: Role,
+    },
     /// Not in the knowledge scope (R1.7).
     #[error("you are not in the knowledge scope (R1.7)")]
     NotInScope,
@@ -719,6 +849,7 @@ impl DenyReason {
             DenyReason::NotApplicable { .. } => "not_applicable",
             DenyReason::RoleRequired { .. } => "role_required",
             DenyReason::SelfGrant => "self_grant",
+            DenyReason::AdministratorChangesNoData { .. } => "administrator_changes_no_data",
             DenyReason::NotInScope => "not_in_scope",
             DenyReason::NotClassifiedPersonnel { .. } => "not_classified_personnel",
             DenyReason::CategoryEnded { .. } => "category_ended",
@@ -730,7 +861,9 @@ impl DenyReason {
     pub fn rule(&self) -> RuleId {
         RuleId(match self {
             DenyReason::NotApplicable { .. } => "R13.1",
-            DenyReason::RoleRequired { .. } | DenyReason::SelfGrant => "R5.3",
+            DenyReason::RoleRequired { .. }
+            | DenyReason::SelfGrant
+            | DenyReason::AdministratorChangesNoData { .. } => "R5.3",
             DenyReason::NotInScope => "R1.7",
             DenyReason::NotClassifiedPersonnel { .. } | DenyReason::CategoryTooLow { .. } => "R2.1",
             DenyReason::CategoryEnded { .. } => "R2.4",
@@ -751,6 +884,9 @@ impl Describe for DenyReason {
                 format!("只有{}可以{}（三员分离，R5.3）", role.zh(), action.zh())
             }
             DenyReason::SelfGrant => "安全保密管理员不得为本人授权（R5.3）".to_owned(),
+            DenyReason::AdministratorChangesNoData { role } => {
+                format!("{}不得更改业务数据（三员分离，R5.3）", role.zh())
+            }
             DenyReason::NotInScope => "您不在知悉范围内（R1.7）".to_owned(),
             DenyReason::NotClassifiedPersonnel { level } => {
                 format!("{}须由涉密人员处理，您未在涉密岗位（R2.1）", level.zh())
@@ -788,6 +924,99 @@ pub fn may_grant(granter: &Subject, grantee: PersonId) -> Result<(), DenyReason>
         return Err(DenyReason::SelfGrant);
     }
     Ok(())
+}
+
+/// R5.3: whether the subject may change business data at all — file, change or decide
+/// anything in the ledgers (proposals, matters, carriers, devices, people's records,
+/// inventories, escalations, approvals, imports). The three separated administrators may not:
+/// the system administrator runs the system, the security administrator sets rights, the
+/// security auditor reviews and changes nothing. Their own administrative actions go through
+/// [`decide`] with [`Action::ManageService`], [`Action::ManageUsers`] or
+/// [`Action::GrantRights`] instead. Everyone else is then decided by the rule of what they ask.
+pub fn may_change_business_data(subject: &Subject) -> Result<(), DenyReason> {
+    match subject.roles.administrator() {
+        Some(role) => Err(DenyReason::AdministratorChangesNoData { role }),
+        None => Ok(()),
+    }
+}
+
+/// R5.3, R13.1: whether a person with `category` (as it counts today) may hold `role` in a
+/// system of `system_level`. The three administrators are insiders whose category covers the
+/// system's level (a system of work secrets is managed as Secret, R5.1), as [`decide`]
+/// requires when they act; a person without a classified post cannot hold one. Other roles
+/// need nothing here (their workflows check what they need).
+pub fn may_hold_role(
+    role: Role,
+    category: Option<Category>,
+    system_level: Level,
+) -> Result<(), RoleHolderError> {
+    if !role.is_administrator() {
+        return Ok(());
+    }
+    let level = match system_level {
+        Level::Internal | Level::Unclassified => Level::Secret,
+        other => other,
+    };
+    match category {
+        Some(c) if c.covers(level) => Ok(()),
+        _ => Err(RoleHolderError {
+            role,
+            level,
+            category,
+        }),
+    }
+}
+
+/// An administrator role asked for a person whose category does not cover the system's level
+/// (R5.3, R13.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{} of a {} system must be classified personnel covering that level; {} (R5.3, R13.1)",
+    .role.en(), .level.en(), category_en(.category))]
+pub struct RoleHolderError {
+    /// The role asked for.
+    pub role: Role,
+    /// The level the role's holder must be cleared for.
+    pub level: Level,
+    /// The person's category today, if any.
+    pub category: Option<Category>,
+}
+
+fn category_en(c: &Option<Category>) -> String {
+    match c {
+        None => "the person holds no classified post".to_owned(),
+        Some(c) => format!("the person is {}", c.en()),
+    }
+}
+
+impl RoleHolderError {
+    /// The DOMAIN rule enforced: R5.3.
+    pub fn rule(&self) -> RuleId {
+        RuleId("R5.3")
+    }
+
+    /// `administrator_not_cleared`.
+    pub fn code(&self) -> &'static str {
+        "administrator_not_cleared"
+    }
+}
+
+impl Describe for RoleHolderError {
+    fn describe(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::Zh => {
+                let who = match self.category {
+                    None => "该人员未在涉密岗位".to_owned(),
+                    Some(c) => format!("该人员为{}", c.zh()),
+                };
+                format!(
+                    "{}系统的{}须由涵盖该密级的涉密人员担任，{who}（R5.3、R13.1）",
+                    self.level.zh(),
+                    self.role.zh()
+                )
+            }
+        }
+    }
 }
 
 fn check(subject: &Subject, object: &Object, action: Action, on: Date) -> Result<(), DenyReason> {

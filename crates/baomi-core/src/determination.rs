@@ -30,7 +30,7 @@
 //! Dates are civil days. A period "ends" on the day [`Mark::declassifies_on`] gives: the matter
 //! is declassified on that day (R1.9), so it is in force only strictly before it.
 
-use crate::access::{KnowledgeScope, ScopeError, ScopeHolder};
+use crate::access::{KnowledgeScope, Object, ScopeError, ScopeHolder};
 use crate::ids::{MatterId, PersonId, UnitId};
 use crate::marks::{add_years, LegalBasis, Level, Mark, MarkError, MarkErrorKind, Term};
 use crate::{Describe, Lang, RuleId};
@@ -520,6 +520,49 @@ impl ProposalRecord {
     /// Every step so far, in recording order (see [`ProposalRecord`] for how dates relate).
     pub fn history(&self) -> &[Event] {
         &self.history
+    }
+
+    /// R1.6, R1.7, R13.1: the object a read of this proposal (or of its approval request) is
+    /// decided as. `id` names it; `deciders` are the classifiers it is routed to; `matter` is
+    /// the access object of the matter it became, as the matter stands now.
+    ///
+    /// * Pending: the matter it would be, known to the proposed scope, the proposer and the
+    ///   deciders (they must read it to decide it).
+    /// * Approved: the matter itself, under its current level, scope and status — a scope
+    ///   narrowed by a change (R1.8) narrows the proposal too, and neither the proposer nor the
+    ///   classifiers keep a way around it. A missing matter is known to nobody.
+    /// * Rejected: the proposed scope, the proposer and the classifier who rejected it; being
+    ///   routed to it is no grant to read it once it is decided.
+    pub fn access_object(
+        &self,
+        id: MatterId,
+        deciders: &BTreeSet<PersonId>,
+        matter: Option<&Object>,
+    ) -> Object {
+        let p = &self.proposal;
+        let mut scope = p.scope.clone();
+        match &self.state {
+            ProposalState::Approved { .. } => {
+                return match matter {
+                    Some(object) => object.clone(),
+                    None => Object::matter(id, p.mark.level(), KnowledgeScope::default()),
+                }
+            }
+            ProposalState::Pending => {
+                scope.persons.insert(p.proposer);
+                scope.persons.extend(deciders.iter().copied());
+            }
+            ProposalState::Rejected { .. } => {
+                scope.persons.insert(p.proposer);
+                scope.persons.extend(
+                    self.history
+                        .iter()
+                        .filter(|e| matches!(e.action, Action::Rejected))
+                        .map(|e| e.by),
+                );
+            }
+        }
+        Object::matter(id, p.mark.level(), scope)
     }
 
     /// The date of the last successful step; refused attempts do not count.

@@ -733,3 +733,94 @@ fn r2_1_clearance_to_hold_a_level_needs_a_covering_category_that_still_counts() 
     let r = check_clearance(&left, Level::Secret, TODAY).unwrap_err();
     assert_eq!(r.rule().0, "R2.4");
 }
+
+#[test]
+fn r5_3_the_administrators_change_no_business_data() {
+    use baomi_core::access::may_change_business_data;
+    for role in Role::ADMINISTRATORS {
+        let err = may_change_business_data(&subject(1, Some(Category::Core), &[role])).unwrap_err();
+        assert_eq!(err, DenyReason::AdministratorChangesNoData { role });
+        assert_eq!(err.rule().0, "R5.3");
+        assert!(err.describe(Lang::Zh).contains("R5.3"));
+    }
+    for roles in [
+        &[][..],
+        &[
+            Role::ConfidentialityOfficer,
+            Role::UnitHead,
+            Role::Classifier,
+        ],
+    ] {
+        assert_eq!(may_change_business_data(&subject(1, None, roles)), Ok(()));
+    }
+}
+
+#[test]
+fn r5_3_r13_1_an_administrator_role_needs_a_category_covering_the_system() {
+    use baomi_core::access::may_hold_role;
+    let err = may_hold_role(Role::SecurityAuditor, None, Level::Secret).unwrap_err();
+    assert_eq!(err.rule().0, "R5.3");
+    assert!(err.describe(Lang::Zh).contains("安全审计员"));
+    // A work-secret system is managed as Secret (R5.1).
+    assert!(may_hold_role(Role::SystemAdministrator, None, Level::Internal).is_err());
+    assert!(may_hold_role(
+        Role::SystemAdministrator,
+        Some(Category::General),
+        Level::Internal
+    )
+    .is_ok());
+    assert!(may_hold_role(
+        Role::SecurityAdministrator,
+        Some(Category::General),
+        Level::Confidential
+    )
+    .is_err());
+    assert!(may_hold_role(
+        Role::SecurityAdministrator,
+        Some(Category::Important),
+        Level::Confidential
+    )
+    .is_ok());
+    // Ordinary roles need nothing here.
+    assert!(may_hold_role(Role::ConfidentialityOfficer, None, Level::TopSecret).is_ok());
+}
+
+#[test]
+fn r1_7_a_scope_names_only_existing_people_units_and_departments() {
+    use baomi_core::access::{Organisation, ScopeNameError};
+    let org = Organisation {
+        people: vec![member(1, DEPT), member(2, OTHER_DEPT)],
+        units: BTreeSet::from([UNIT]),
+        departments: BTreeSet::from([DEPT, OTHER_DEPT]),
+    };
+    assert_eq!(named(&[1, 2]).check_names(&org), Ok(()));
+    assert_eq!(
+        named(&[1, 999]).check_names(&org),
+        Err(ScopeNameError::UnknownPerson {
+            person: PersonId(999)
+        })
+    );
+    let in_group = |holder, persons: &[i64]| KnowledgeScope {
+        persons: BTreeSet::new(),
+        groups: vec![group(holder, persons)],
+    };
+    assert_eq!(
+        in_group(ScopeHolder::Department(DepartmentId(99)), &[1]).check_names(&org),
+        Err(ScopeNameError::UnknownHolder {
+            holder: ScopeHolder::Department(DepartmentId(99))
+        })
+    );
+    assert!(in_group(ScopeHolder::Unit(UnitId(99)), &[1])
+        .check_names(&org)
+        .is_err());
+    let err = in_group(ScopeHolder::Department(DEPT), &[2])
+        .check_names(&org)
+        .unwrap_err();
+    assert_eq!(err.code(), "not_in_group");
+    assert!(err.describe(Lang::Zh).contains("scope.groups"));
+    assert!(err.describe(Lang::En).contains("scope.groups"));
+    assert_eq!(
+        in_group(ScopeHolder::Unit(UNIT), &[1, 2]).check_names(&org),
+        Ok(())
+    );
+}

@@ -2327,3 +2327,54 @@ fn r1_11_copy_and_derive_apply_the_same_consent_rule() {
         Ok(None)
     );
 }
+
+#[test]
+fn r1_7_r1_8_a_proposal_is_read_under_its_matters_current_scope_once_approved() {
+    use baomi_core::access::Object;
+    let deciders = BTreeSet::from([CLS, HEAD]);
+    let mut record = filed("秘密★5年", CITY);
+    // Pending: the proposed scope, the proposer and those it is routed to.
+    let pending = record.access_object(MatterId(7), &deciders, None);
+    for p in [READER_A, READER_B, PROPOSER, CLS, HEAD] {
+        assert!(pending.scope.persons.contains(&p), "{p:?}");
+    }
+    let mut matter = record.approve(&cls(), &units(), MatterId(7), D0).unwrap();
+    // Approved: the matter as it stands, after a narrowing change too (R1.8).
+    matter
+        .change(
+            &cls(),
+            &units(),
+            MatterChange {
+                level: None,
+                term: None,
+                scope: Some(KnowledgeScope::of_persons([READER_A])),
+                period_override: None,
+            },
+            D0,
+            "按最小化原则缩小知悉范围",
+        )
+        .unwrap();
+    let now = Object::matter(matter.id(), matter.mark().level(), matter.scope().clone());
+    let approved = record.access_object(MatterId(7), &deciders, Some(&now));
+    assert_eq!(approved, now);
+    for p in [READER_B, PROPOSER, CLS, HEAD] {
+        assert!(!approved.scope.persons.contains(&p), "{p:?}");
+    }
+    // A missing matter is known to nobody.
+    assert!(record
+        .access_object(MatterId(7), &deciders, None)
+        .scope
+        .is_empty());
+}
+
+#[test]
+fn r1_7_r2_1_a_rejected_proposal_is_no_grant_to_those_it_was_routed_to() {
+    let deciders = BTreeSet::from([CLS, HEAD]);
+    let mut record = filed("秘密★5年", CITY);
+    record.reject(&cls(), D0, "不属于国家秘密").unwrap();
+    let object = record.access_object(MatterId(7), &deciders, None);
+    for p in [READER_A, READER_B, PROPOSER, CLS] {
+        assert!(object.scope.persons.contains(&p), "{p:?}");
+    }
+    assert!(!object.scope.persons.contains(&HEAD));
+}

@@ -168,6 +168,19 @@ pub const MAX_PER_PAGE: u32 = 500;
 impl ListQuery {
     /// The store filter, order and direction this query asks for; bad values are a 400.
     pub fn to_filter(&self) -> ApiResult<(RecordFilter, RecordOrder, bool)> {
+        // A NUL or other control character is no part of any title or number; some backends
+        // would cut the pattern at a NUL and match everything.
+        if self
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().any(char::is_control))
+        {
+            return Err(ApiError::bad_request(
+                "q：搜索文字不得含控制字符",
+                "q: the search text may not contain control characters",
+            )
+            .with_reason("invalid_q"));
+        }
         let mut filter = RecordFilter {
             unit: self.unit,
             holder: self.holder,

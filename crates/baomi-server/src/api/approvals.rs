@@ -195,6 +195,7 @@ async fn list(
     let lang = principal.lang;
     let (mut filter, order, descending) = list.to_filter().map_err(|e| e.in_lang(lang))?;
     let (page, per_page) = list.page().map_err(|e| e.in_lang(lang))?;
+    let search = filter.text.take();
     let which = boxed.which.as_deref().unwrap_or("inbox");
     if which == "inbox" && filter.statuses.is_empty() {
         filter.statuses = vec![ApprovalStatus::Pending.code().to_owned()];
@@ -234,10 +235,22 @@ async fn list(
             visible.push(loaded);
         }
     }
-    let page = Page::of(visible, page, per_page);
-    let requests: Vec<&ApprovalRequest> = page.items.iter().map(|l| &l.value).collect();
+    // R1.7: a search matches only what this person is shown — a redacted request's hidden
+    // title is not searched, or `q` would tell it piece by piece.
+    let requests: Vec<&ApprovalRequest> = visible.iter().map(|l| &l.value).collect();
     let readable = readable(&state, &principal, &requests).await?;
-    let page = page.map(|loaded| view(&loaded, readable.contains(&loaded.value.id), &principal));
+    let shown: Vec<Value> = visible
+        .iter()
+        .map(|loaded| view(loaded, readable.contains(&loaded.value.id), &principal))
+        .filter(|v| {
+            search.as_deref().is_none_or(|q| {
+                v["title"]
+                    .as_str()
+                    .is_some_and(|t| t.to_lowercase().contains(&q.to_lowercase()))
+            })
+        })
+        .collect();
+    let page = Page::of(shown, page, per_page);
     let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
     audit_read(
         &state,
@@ -263,7 +276,8 @@ async fn readable(
 ) -> ApiResult<BTreeSet<i64>> {
     use crate::api::carriers::{object_of, scope_of, CarrierRecord};
     use crate::api::matters::{
-        classifier_grants, proposal_object, unit_directory, MatterRecord, ProposalEntry,
+        classifier_grants, proposal_matter, proposal_object, unit_directory, MatterRecord,
+        ProposalEntry,
     };
     let today = state.clock.today();
     let subject = principal.subject();
@@ -277,9 +291,20 @@ async fn readable(
             continue;
         }
         let object = match &request.subject {
-            ApprovalSubject::Proposal { proposal } => load::<ProposalEntry>(&mut tx, *proposal)
-                .await?
-                .map(|entry| proposal_object(&entry.value, &grants, &units)),
+            ApprovalSubject::Proposal { proposal } => {
+                match load::<ProposalEntry>(&mut tx, *proposal).await? {
+                    Some(entry) => {
+                        let matter = proposal_matter(&mut tx, &entry.value, today).await?;
+                        Some(proposal_object(
+                            &entry.value,
+                            &grants,
+                            &units,
+                            matter.as_ref(),
+                        ))
+                    }
+                    None => None,
+                }
+            }
             ApprovalSubject::Carrier { carrier, .. }
             | ApprovalSubject::CarrierCopy { carrier, .. } => {
                 match load::<CarrierRecord>(&mut tx, *carrier).await? {

@@ -1104,6 +1104,11 @@ async fn register(
         Err(Halt::Api(e)) => return Err(e.in_lang(principal.lang)),
         Err(_) => return Err(ApiError::internal(&"unexpected halt")),
     };
+    // R1.7: a carrier's own scope names only existing people, units and departments.
+    if let (None, Some(scope)) = (&b.matter, &b.scope) {
+        crate::api::matters::check_scope_names(&state, &principal, scope, None, "carrier.register")
+            .await?;
+    }
     let mut tx = state.store.write().await?;
     let id = ledger::next_id::<CarrierRecord>(&mut tx).await?;
     let object_ref = ObjectRef::carrier(CarrierId(id));

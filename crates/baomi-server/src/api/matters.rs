@@ -52,7 +52,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use baomi_core::access::{self, Action as Access, KnowledgeScope, Object, Role, ScopeGroup};
+use baomi_core::access::{
+    self, Action as Access, KnowledgeScope, Object, Organisation, Role, ScopeGroup,
+};
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::determination::{
     Action as EventAction, Authorisation, ClassifiedMatter, Classifier, Dispute, EarlyGround,
@@ -509,18 +511,36 @@ pub fn may_decide_proposal(
         && deciders(p.unit, grants, units).contains(&person)
 }
 
-/// The object of an access decision on a proposal: the matter it would be, known to its
-/// proposed scope, its proposer and the classifiers who may decide it (R1.6, R1.7).
+/// The object of an access decision on a proposal (R1.6, R1.7): the core's
+/// `ProposalRecord::access_object` — while pending, the matter it would be, known to its
+/// proposed scope, its proposer and the classifiers who may decide it; once approved, the
+/// matter as it stands now (`matter`, see [`proposal_matter`]); once rejected, its proposed
+/// scope, proposer and the classifier who rejected it.
 pub fn proposal_object(
     entry: &ProposalEntry,
     grants: &[ClassifierGrant],
     units: &UnitDirectory,
+    matter: Option<&Object>,
 ) -> Object {
     let p = entry.record.proposal();
-    let mut scope = p.scope.clone();
-    scope.persons.insert(p.proposer);
-    scope.persons.extend(deciders(p.unit, grants, units));
-    Object::matter(MatterId(entry.id), p.mark.level(), scope)
+    entry
+        .record
+        .access_object(MatterId(entry.id), &deciders(p.unit, grants, units), matter)
+}
+
+/// The access object, on `today`, of the matter an approved proposal became (None while it
+/// is not approved, or if the matter is missing).
+pub async fn proposal_matter(
+    tx: &mut ReadTx,
+    entry: &ProposalEntry,
+    today: Date,
+) -> ApiResult<Option<Object>> {
+    let ProposalState::Approved { matter, .. } = entry.record.state() else {
+        return Ok(None);
+    };
+    Ok(ledger::load::<MatterRecord>(tx, matter.0)
+        .await?
+        .map(|m| m.value.object(today)))
 }
 
 /// The object of an access decision on an escalation: an unclear matter at its protected level
@@ -1427,6 +1447,49 @@ impl ProposalInput {
 
 // ────────────────────────────────────────── Proposals ──────────────────────────────────────────
 
+/// R1.7: refuses (422, audited) a scope that names a person, unit or department that does not
+/// exist, or a person within a group they do not belong to (the core's
+/// `KnowledgeScope::check_names`): no place in a scope is kept for whoever gets an id later.
+pub(crate) async fn check_scope_names(
+    state: &AppState,
+    principal: &Principal,
+    scope: &KnowledgeScope,
+    object_ref: Option<ObjectRef>,
+    audit_action: &str,
+) -> ApiResult<()> {
+    let mut tx = state.store.read().await?;
+    let units = tx.list_units().await?;
+    let mut departments = BTreeSet::new();
+    for u in &units {
+        departments.extend(tx.list_departments(u.id).await?.into_iter().map(|d| d.id));
+    }
+    let people =
+        ledger::load_all::<Person>(&mut tx, &RecordFilter::default(), RecordOrder::Id, false)
+            .await?;
+    tx.finish().await?;
+    let org = Organisation {
+        people: people
+            .iter()
+            .map(|p| p.value.subject().membership)
+            .collect(),
+        units: units.iter().map(|u| u.id).collect(),
+        departments,
+    };
+    match scope.check_names(&org) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(common::refuse(
+            state,
+            principal,
+            object_ref,
+            audit_action,
+            &e,
+            e.rule(),
+            e.code(),
+        )
+        .await),
+    }
+}
+
 /// `POST /api/v1/proposals`: a handling officer files a proposal (R1.6); an approval request
 /// for the classifiers goes into the inbox in the same transaction.
 pub async fn file_proposal(
@@ -1436,6 +1499,7 @@ pub async fn file_proposal(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     const AUDIT: &str = "proposal.file";
     let input: ProposalInput = parse_body(&principal, body)?;
+    check_scope_names(&state, &principal, &input.scope.clone().into(), None, AUDIT).await?;
     let now = state.clock.now();
     let today = civil_day(now);
     let proposal = match input.to_proposal(&principal, today) {
@@ -1514,15 +1578,26 @@ pub async fn list_proposals(
     let entries = ledger::load_all::<ProposalEntry>(&mut tx, &filter, order, descending).await?;
     let units = unit_directory(&mut tx).await?;
     let grants = classifier_grants(&mut tx, None).await?;
+    // R1.7: an approved proposal is read as its matter stands now.
+    let matters: BTreeMap<i64, Object> =
+        all_of::<MatterRecord, _>(&mut tx, &RecordFilter::default())
+            .await?
+            .into_iter()
+            .map(|m| (m.matter.id().0, m.object(today)))
+            .collect();
     tx.finish().await?;
     let subject = principal.subject();
+    let matter_of = |e: &ProposalEntry| match e.record.state() {
+        ProposalState::Approved { matter, .. } => matters.get(&matter.0),
+        _ => None,
+    };
     let visible: Vec<Value> = entries
         .iter()
         .map(|l| &l.value)
         .filter(|e| {
             access::decide(
                 &subject,
-                &proposal_object(e, &grants, &units),
+                &proposal_object(e, &grants, &units, matter_of(e)),
                 Access::Read,
                 today,
             )
@@ -1558,9 +1633,13 @@ pub async fn get_proposal(
     let entry = ledger::load::<ProposalEntry>(&mut tx, id).await?;
     let units = unit_directory(&mut tx).await?;
     let grants = classifier_grants(&mut tx, None).await?;
+    let matter = match &entry {
+        Some(e) => proposal_matter(&mut tx, &e.value, state.clock.today()).await?,
+        None => None,
+    };
     tx.finish().await?;
     let entry = entry.ok_or_else(ApiError::not_found)?.value;
-    let object = proposal_object(&entry, &grants, &units);
+    let object = proposal_object(&entry, &grants, &units, matter.as_ref());
     common::authorise(
         &state,
         &principal,
@@ -1963,6 +2042,10 @@ pub async fn change_matter(
 ) -> ApiResult<Json<Value>> {
     const AUDIT: &str = "matter.change";
     let input: ChangeInput = parse_body(&principal, body)?;
+    if let Some(scope) = &input.scope {
+        let object_ref = Some(ObjectRef::matter(MatterId(id)));
+        check_scope_names(&state, &principal, &scope.clone().into(), object_ref, AUDIT).await?;
+    }
     let basis = period_override_of(&state, &principal, id, AUDIT, &input.period_override).await?;
     let mut change = MatterChange {
         level: None,
@@ -2233,6 +2316,14 @@ pub async fn open_escalation(
     let today = civil_day(now);
     let record = match input {
         EscalationInput::Unclear { proposal, reason } => {
+            check_scope_names(
+                &state,
+                &principal,
+                &proposal.scope.clone().into(),
+                None,
+                AUDIT,
+            )
+            .await?;
             let proposal = match proposal.to_proposal(&principal, today) {
                 Ok(p) => p,
                 Err(e) => {

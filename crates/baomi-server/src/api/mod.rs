@@ -5,6 +5,7 @@ pub mod audit;
 pub mod carriers;
 pub mod common;
 pub mod devices;
+pub mod guard;
 pub mod import;
 pub mod matters;
 pub mod org;
@@ -66,15 +67,36 @@ async fn bounded_json(request: Request, next: Next) -> Response {
             .to_str()
             .map_or(true, |ct| ct.to_ascii_lowercase().contains("json")),
     };
-    if !may_be_json || matches!(*request.method(), Method::GET | Method::HEAD) {
-        return next.run(request).await;
-    }
     let lang = request
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.trim_start().starts_with("en"))
         .map_or(Lang::Zh, |_| Lang::En);
+    let reads = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    // Every body but an import's file is JSON: a body of another media type would pass by
+    // the bounds below, so it is refused whatever the handler would make of it.
+    let empty = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0");
+    if !may_be_json && !reads && !empty && !request.uri().path().starts_with("/api/v1/imports/") {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请求体须为 JSON（Content-Type: application/json）",
+            "the request body must be JSON (Content-Type: application/json)",
+        )
+        .in_lang(lang)
+        .into_response();
+    }
+    if !may_be_json || reads {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
         return ApiError::new(
@@ -121,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(reminders::routes())
         .merge(crate::openapi::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(bounded_json))
         .with_state(state)

@@ -60,7 +60,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use baomi_core::access::{Action, Object, Role, RoleSet};
+use baomi_core::access::{self, Action, Object, Role, RoleSet};
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::carriers::{ApproverRole, CarrierStatus};
 use baomi_core::ids::{CarrierId, DepartmentId, DeviceId, PersonId};
@@ -1032,6 +1032,23 @@ async fn set_roles(
             .await)
         }
     };
+    // R5.3, R13.1: an administrator of a classified system is classified personnel cleared
+    // for its level; the category is the one that counts today.
+    let category = target.subject().category_on(state.clock.today());
+    for role in roles.iter() {
+        if let Err(e) = access::may_hold_role(role, category, state.config.system_level) {
+            return Err(refuse(
+                &state,
+                &principal,
+                Some(person_ref(target.id)),
+                "person.roles",
+                &e,
+                e.rule(),
+                e.code(),
+            )
+            .await);
+        }
+    }
     let now = state.clock.now();
     let mut tx = state.store.write().await?;
     let Some(Loaded {

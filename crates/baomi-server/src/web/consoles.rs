@@ -549,6 +549,24 @@ async fn security_page(
 ) -> PageResult {
     let principal = who(web, headers, "/api/v1/classifiers").await?;
     let lang = principal.lang;
+    // R5.3: the console is the security administrator's. What it lists is readable to others
+    // too, but its forms are not theirs: anyone else gets the page for a refusal, with the
+    // core's reason (only the security administrator grants rights).
+    let grant = baomi_core::access::Action::GrantRights;
+    if let Some(role) = grant
+        .required_role()
+        .filter(|r| !principal.person.roles.contains(*r))
+    {
+        let reason = baomi_core::access::DenyReason::RoleRequired {
+            action: grant,
+            role,
+        };
+        return Err(error_page(
+            web,
+            &crate::error::ApiError::denied(&reason).in_lang(lang),
+            lang,
+        ));
+    }
     let classifiers = read(web, &principal, headers, "/api/v1/classifiers?per_page=500").await?;
     let people = read(web, &principal, headers, "/api/v1/people?per_page=500").await?;
     let authorisations = read(
