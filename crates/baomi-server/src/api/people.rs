@@ -522,8 +522,7 @@ async fn register(
     let mut tx = state.store.write().await?;
     match register_in(&mut tx, &principal, body, today, now).await {
         Ok(person) => {
-            tx.commit().await?;
-            state.people_changed();
+            state.commit_people_change(tx).await?;
             Ok((StatusCode::CREATED, Json(view(&person, true, today))))
         }
         Err(e) => {
@@ -739,8 +738,7 @@ async fn add_training(
             ),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(view(&person, true, today)))
 }
 
@@ -797,8 +795,7 @@ async fn sign_commitment(
             .detail(json!({ "signed_on": signed_on }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(view(&person, true, today)))
 }
 
@@ -962,8 +959,7 @@ async fn leave(
             ),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     let mut v = view(&person, true, today);
     // Rights are the security administrator's to withdraw (R5.3); say what is left to do.
     v["roles_to_review"] =
@@ -1052,8 +1048,7 @@ async fn set_roles(
             .detail(json!({ "before": before, "after": person.roles }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(json!({ "person": person.id, "roles": person.roles })))
 }
 
@@ -1086,8 +1081,7 @@ async fn set_approver_roles(
             .detail(json!({ "before": before, "after": person.approver_roles }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(
         json!({ "person": person.id, "approver_roles": person.approver_roles }),
     ))
@@ -1390,8 +1384,7 @@ async fn create_account(
             .detail(json!({ "login": login }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!(account_view(&state, &account, Some(&person), now))),
@@ -1428,8 +1421,7 @@ async fn change_account(
     let target = load_for_update::<Person>(&mut tx, person.0)
         .await?
         .map(|l| l.value);
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(json!(account_view(
         state,
         &account,
