@@ -226,6 +226,31 @@ pub fn random_secret() -> ApiResult<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A one-time password for a reset (R5.3): 16 characters of upper and lower case letters
+/// and digits without look-alikes (at least one of each), about 92 bits, chosen by the
+/// service, never by an administrator.
+pub fn one_time_password() -> ApiResult<String> {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const DIGIT: &[u8] = b"23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::internal(&e))?;
+    let all: Vec<u8> = [UPPER, LOWER, DIGIT].concat();
+    Ok(bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let set: &[u8] = match i {
+                0 => UPPER,
+                5 => LOWER,
+                10 => DIGIT,
+                _ => &all,
+            };
+            char::from(set[usize::from(*b) % set.len()])
+        })
+        .collect())
+}
+
 /// Hashes a password with argon2id (the crate's defaults: m = 19 MiB, t = 2, p = 1, the OWASP
 /// recommendation) and a random salt.
 pub fn hash_password(password: &str) -> ApiResult<String> {

@@ -937,16 +937,10 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             Locator::Css("#account-chen\\.jing details > summary"),
         )
         .await;
-        fill(&client, &format!("reset-{clerk}"), "Temp2026abc").await;
-        navigate(
-            &client,
-            Locator::Css(&format!(
-                "form[action='/admin/system/{clerk}/reset-password'] button"
-            )),
-        )
-        .await;
+        // R5.3: she is classified personnel — he only asks; no password is his to choose.
+        navigate(&client, Locator::Id(&format!("reset-{clerk}"))).await;
         let done = expect_done(&client).await;
-        assert!(done.contains("重置"), "{done}");
+        assert!(done.contains("安全保密管理员"), "{done}");
         assert_clean(&client).await;
 
         // The audit trail is the auditor's alone: the API's refusal, with its rule.
@@ -957,8 +951,41 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         shot(&client, "21-audit-refused-to-sysadmin").await;
         logout(&client).await;
 
+        // The security administrator's console: rights and classifier grants.
+        let code = server.totp_code("secadmin").unwrap();
+        login_with(&client, &base, "secadmin", Some(&code)).await;
+        visit(&client, &base, "/admin/security").await;
+        // She confirms the reset (the second person, R5.3) and alone sees the one-time
+        // password, to hand over through the confidentiality office.
+        navigate(&client, Locator::Id(&format!("confirm-reset-{clerk}"))).await;
+        let one_time = text_of(&client, Locator::Id("one-time-password")).await;
+        assert!(one_time.len() >= 16, "{one_time}");
+        assert!(text_of(&client, Locator::Id("grants-table"))
+            .await
+            .contains("张伟"));
+        client.find(Locator::Id("rights-table")).await.unwrap();
+        client
+            .find(Locator::Id("authorisations-table"))
+            .await
+            .unwrap();
+        shot(&client, "24-security-console").await;
+        // She may not grant classification authority to herself (R5.3).
+        choose(
+            &client,
+            "classifier-person",
+            &server.person("secadmin").to_string(),
+        )
+        .await;
+        choose(&client, "classifier-highest_level", "secret").await;
+        navigate(&client, Locator::Id("grant-submit")).await;
+        let rule = text_of(&client, Locator::Id("refusal-rule")).await;
+        assert!(rule.contains("R5.3"), "{rule}");
+        let _ = client.issue_cmd(BrowserLog).await.unwrap();
+        shot(&client, "25-self-grant-refused").await;
+        logout(&client).await;
+
         // The clerk must change the reset password before anything else (R4.2).
-        submit_login(&client, &base, "chen.jing", "Temp2026abc").await;
+        submit_login(&client, &base, "chen.jing", &one_time).await;
         let forced = text_of(&client, Locator::Id("forced")).await;
         assert!(forced.contains("R4.2"), "{forced}");
         assert_eq!(path_of(&client).await, "/account");
@@ -972,14 +999,14 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             "{hint}"
         );
         shot(&client, "22-forced-password-change").await;
-        fill(&client, "pw-current", "Temp2026abc").await;
+        fill(&client, "pw-current", &one_time).await;
         fill(&client, "pw-new", "Neu2026pass").await;
         fill(&client, "pw-confirm", "Neu2026pasz").await;
         navigate(&client, Locator::Id("password-submit")).await;
         let mismatch = text_of(&client, Locator::Id("refusal-message")).await;
         assert!(mismatch.contains("不一致"), "{mismatch}");
         let _ = client.issue_cmd(BrowserLog).await.unwrap();
-        fill(&client, "pw-current", "Temp2026abc").await;
+        fill(&client, "pw-current", &one_time).await;
         fill(&client, "pw-new", "Neu2026pass").await;
         fill(&client, "pw-confirm", "Neu2026pass").await;
         navigate(&client, Locator::Id("password-submit")).await;
@@ -1021,34 +1048,6 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             .unwrap();
         assert_eq!(text_of(&client, Locator::Css("h1")).await, "My account");
         assert_clean(&client).await;
-        logout(&client).await;
-
-        // The security administrator's console: rights and classifier grants.
-        let code = server.totp_code("secadmin").unwrap();
-        login_with(&client, &base, "secadmin", Some(&code)).await;
-        visit(&client, &base, "/admin/security").await;
-        assert!(text_of(&client, Locator::Id("grants-table"))
-            .await
-            .contains("张伟"));
-        client.find(Locator::Id("rights-table")).await.unwrap();
-        client
-            .find(Locator::Id("authorisations-table"))
-            .await
-            .unwrap();
-        shot(&client, "24-security-console").await;
-        // She may not grant classification authority to herself (R5.3).
-        choose(
-            &client,
-            "classifier-person",
-            &server.person("secadmin").to_string(),
-        )
-        .await;
-        choose(&client, "classifier-highest_level", "secret").await;
-        navigate(&client, Locator::Id("grant-submit")).await;
-        let rule = text_of(&client, Locator::Id("refusal-rule")).await;
-        assert!(rule.contains("R5.3"), "{rule}");
-        let _ = client.issue_cmd(BrowserLog).await.unwrap();
-        shot(&client, "25-self-grant-refused").await;
         logout(&client).await;
 
         client.close().await.unwrap();
