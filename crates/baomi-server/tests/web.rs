@@ -1082,15 +1082,79 @@ async fn r13_1_a_login_posted_from_another_site_is_refused() {
             }
             let answer = request.form(&form).send().await.unwrap();
             assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{headers:?}");
-            assert!(answer.headers().get("set-cookie").is_none());
+            // No session (only a fresh login-form token for the page shown again).
+            assert!(answer
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("baomi_session=")));
         }
-        // What Chromium sends for the site's own form (no-referrer makes the origin `null`).
+        // Issue 18, finding 10: an opaque origin (sandboxed frame, data: page) is no proof of
+        // this site, with or without Sec-Fetch-Site, and neither is saying nothing at all.
+        for headers in [
+            vec![("origin", "null")],
+            vec![("origin", "null"), ("sec-fetch-site", "same-origin")],
+            vec![],
+        ] {
+            let mut request = http.post(format!("{}/login", server.base));
+            for (header, value) in &headers {
+                request = request.header(*header, *value);
+            }
+            let answer = request.form(&form).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{headers:?}");
+            assert!(answer
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("baomi_session=")));
+        }
+        // The site's own form: the real Origin (Referrer-Policy: same-origin lets browsers
+        // send it) …
         let own = server.base.clone();
         let answer = http
             .post(format!("{own}/login"))
-            .header("origin", "null")
+            .header("origin", own.clone())
             .header("sec-fetch-site", "same-origin")
             .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert!(answer.headers().get("set-cookie").is_some());
+        // … or, when the browser does not say, the login page's double-submit token.
+        let page = http.get(format!("{own}/login")).send().await.unwrap();
+        assert_eq!(page.headers()["referrer-policy"], "same-origin");
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(cookie.starts_with("baomi_login_csrf="), "{cookie}");
+        let html = page.text().await.unwrap();
+        let token = html
+            .split("name=\"login_csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let mut with_token = form.to_vec();
+        with_token.push(("login_csrf", token.as_str()));
+        let wrong = http
+            .post(format!("{own}/login"))
+            .header("origin", "null")
+            .header("cookie", "baomi_login_csrf=0000")
+            .form(&with_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+        let answer = http
+            .post(format!("{own}/login"))
+            .header("origin", "null")
+            .header("cookie", cookie)
+            .form(&with_token)
             .send()
             .await
             .unwrap();
@@ -1114,6 +1178,7 @@ async fn r13_1_an_idle_session_ends_with_a_notice() {
             .unwrap();
         let answer = http
             .post(format!("{}/login", server.base))
+            .header("origin", server.base.clone())
             .form(&[
                 ("login", "li.na"),
                 ("password", baomi_server::demo::DEMO_PASSWORD),
