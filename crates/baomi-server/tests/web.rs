@@ -988,6 +988,9 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         submit_login(&client, &base, "chen.jing", &one_time).await;
         let forced = text_of(&client, Locator::Id("forced")).await;
         assert!(forced.contains("R4.2"), "{forced}");
+        // She is told that administrators reset her password (R5.3).
+        let notice = text_of(&client, Locator::Id("done")).await;
+        assert!(notice.contains("管理员重置"), "{notice}");
         assert_eq!(path_of(&client).await, "/account");
         client.goto(&format!("{base}/carriers")).await.unwrap();
         text_of(&client, Locator::Id("forced")).await;

@@ -63,6 +63,11 @@ fn done_text(done: Option<&str>, lang: Lang) -> Option<&'static str> {
             "密码已重置，用户下次登录须修改。",
             "The password was reset; it must be changed at the next login.",
         ),
+        "reset-notice" => lang.pick(
+            "您的密码已由管理员重置（R5.3）。请立即修改；如非本人申请，请报告保密工作机构。",
+            "Your password was reset by the administrators (R5.3). Change it now; if you did not \
+             ask for it, report it to the confidentiality office.",
+        ),
         "reset-requested" => lang.pick(
             "已申请重置密码，待本单位安全保密管理员确认（R5.3）。",
             "The reset was requested; the unit's security administrator confirms it (R5.3).",

@@ -326,7 +326,16 @@ pub async fn login_submit(
     }
     let restricted = answer.body.get("must_change_password") == Some(&Value::Bool(true))
         || answer.body.get("restriction").is_some_and(|r| !r.is_null());
-    let mut response = see_other(if restricted { "/account" } else { "/dashboard" });
+    // The first login after a reset by administrators is told to the person (R5.3).
+    let after_reset =
+        answer.body.get("password_reset_by_administrators") == Some(&Value::Bool(true));
+    let mut response = see_other(if after_reset {
+        "/account?done=reset-notice"
+    } else if restricted {
+        "/account"
+    } else {
+        "/dashboard"
+    });
     for cookie in answer.headers.get_all(header::SET_COOKIE) {
         response
             .headers_mut()
