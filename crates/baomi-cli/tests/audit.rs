@@ -203,19 +203,69 @@ async fn r13_2_truncated_tail_is_detected_only_with_the_key() {
     assert_eq!(v["first_break"]["kind"], "truncated");
     assert_eq!(v["first_break"]["seq"], 4);
     assert_eq!(v["checkpoint"]["signature"], "valid");
-    // Without the key the chain looks intact: exit 0, with a notice saying why that proves
-    // nothing about the tail.
-    let out = baomi(&["--lang", "en", "audit", "verify", "--db", &f.db]);
+    // Without the key the stored checkpoint (entry 5) is not trusted, but the log cut below it
+    // contradicts it all the same: a break (issue 18, finding 11).
+    let (code, v) = verify_json(&f.db, None);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_break"]["kind"], "truncated");
+    assert_eq!(v["checkpoint"]["signature"], "unchecked");
+    assert_eq!(v["contradicted_checkpoint"]["seq"], 5);
+    assert_eq!(v["signatures_checked"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r13_2_a_tail_cut_above_every_checkpoint_is_undetectable_without_the_key_and_says_so() {
+    let f = Fixture::sqlite().await;
+    // Remove entries 7..8, after the checkpoint of entry 5 (and its own entry 6).
+    f.tamper(&[
+        "DROP TRIGGER audit_log_no_delete",
+        "DELETE FROM audit_log WHERE seq >= 7",
+    ])
+    .await;
+    let out = baomi(&["audit", "verify", "--db", &f.db]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // What was and was not checked.
     assert!(
-        stderr(&out).contains("cannot be detected"),
+        stdout(&out).contains("检查点签名未核验（未提供 --key）"),
         "{}",
-        stderr(&out)
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("--key"), "{}", stderr(&out));
+    let (code, v) = verify_json(&f.db, None);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["truncation_checked"], false);
+    assert_eq!(v["checkpoints_compared"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r13_2_a_stored_checkpoint_contradicting_the_log_is_a_break_even_without_the_key() {
+    let f = Fixture::sqlite().await;
+    // The stored checkpoint's head hash changed (its signature then no longer verifies, but
+    // without --key nobody checks it): issue 18, finding 11 said "完好".
+    f.tamper(&[
+        "DROP TRIGGER audit_checkpoints_no_update",
+        &format!(
+            "UPDATE audit_checkpoints SET head_hash = '{}' WHERE seq = 5",
+            "ab".repeat(32)
+        ),
+    ])
+    .await;
+    let out = baomi(&["audit", "verify", "--db", &f.db]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("完好"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("检查点签名未核验（未提供 --key）"),
+        "{}",
+        stdout(&out)
     );
     let (code, v) = verify_json(&f.db, None);
-    assert_eq!(code, 0);
-    assert_eq!(v["truncation_checked"], false);
-    assert_eq!(v["checkpoint"]["signature"], "unchecked");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_break"]["kind"], "checkpoint_mismatch", "{v}");
+    assert_eq!(v["first_break"]["seq"], 5);
+    // With the key the altered checkpoint's signature is what fails.
+    let (code, v) = verify_json(&f.db, Some(&f.public_key()));
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["checkpoint"]["signature"], "invalid");
 }
 
 #[tokio::test(flavor = "multi_thread")]

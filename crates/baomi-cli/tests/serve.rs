@@ -437,9 +437,10 @@ async fn set_up_and_log_in(db: &Db) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    let cookie = cookie.unwrap();
     let me: Value = reqwest::Client::new()
         .get(format!("{}/api/v1/auth/me", server.base))
-        .header("cookie", cookie.unwrap())
+        .header("cookie", cookie.clone())
         .send()
         .await
         .unwrap()
@@ -456,7 +457,74 @@ async fn set_up_and_log_in(db: &Db) {
     );
     assert_eq!(me["person"]["name"], "周强");
 
+    // R13.1, R5.3: `baomi admin disable` at the console ends the session the running service
+    // has cached — another process's revocation is seen through the database's generation
+    // row (within a second), not only at the service's next restart.
+    let me_status = || async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/auth/me", server.base))
+            .header("cookie", cookie.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let o = baomi(
+        &["admin", "disable", "--db", url, "--login", "sysadmin"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut status = me_status().await;
+    for _ in 0..30 {
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = me_status().await;
+    }
+    assert_eq!(
+        status, 401,
+        "the disabled administrator's session still answers"
+    );
+    let o = baomi(
+        &["admin", "enable", "--db", url, "--login", "sysadmin"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_error(&baomi(
+        &["admin", "disable", "--db", url, "--login", "nobody"],
+        None,
+    ));
+
     assert_eq!(server.terminate(), Some(0));
+    {
+        let store = baomi_store::Store::open(url).await.unwrap();
+        let mut tx = store.read().await.unwrap();
+        let account = tx.account_by_login("sysadmin").await.unwrap().unwrap();
+        assert!(!account.disabled);
+        let switched = tx
+            .search_audit(
+                &baomi_store::AuditSearch {
+                    action_prefix: Some("admin.".to_owned()),
+                    ..Default::default()
+                },
+                None,
+                100,
+            )
+            .await
+            .unwrap();
+        tx.finish().await.unwrap();
+        store.close().await;
+        for action in ["admin.disable", "admin.enable"] {
+            assert!(
+                switched
+                    .iter()
+                    .any(|e| e.action == action && e.actor == baomi_core::audit::Actor::System),
+                "{action}"
+            );
+        }
+    }
 
     // Everything above is in an intact audit log, attributed to the system.
     let o = baomi(&["audit", "verify", "--db", url], None);

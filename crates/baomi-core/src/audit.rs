@@ -1596,6 +1596,40 @@ impl ChainVerifier {
     }
 }
 
+/// R13.2: a stored checkpoint — signed or not, its signature checked or not — against a log
+/// whose chain is intact up to `last_seq`, `entry_hash` being the hash of the log's entry at
+/// the checkpoint's `seq` (`None` when there is none). An unverified checkpoint proves nothing
+/// by itself, but one the log contradicts is evidence all the same: either the log lost its
+/// tail (`Truncated`) or was rewritten (`CheckpointMismatch`), or the checkpoint was altered;
+/// both are breaks.
+pub fn check_stored_checkpoint(
+    checkpoint: &Checkpoint,
+    last_seq: u64,
+    entry_hash: Option<Digest>,
+) -> Result<(), ChainBreak> {
+    if checkpoint.seq > last_seq {
+        return Err(ChainBreak {
+            index: last_seq,
+            seq: last_seq.saturating_add(1),
+            kind: BreakKind::Truncated {
+                last_seq,
+                checkpoint_seq: checkpoint.seq,
+            },
+        });
+    }
+    match entry_hash {
+        Some(hash) if hash == checkpoint.head_hash => Ok(()),
+        found => Err(ChainBreak {
+            index: checkpoint.seq.saturating_sub(1),
+            seq: checkpoint.seq,
+            kind: BreakKind::CheckpointMismatch {
+                checkpoint_hash: checkpoint.head_hash,
+                entry_hash: found.unwrap_or(checkpoint.head_hash),
+            },
+        }),
+    }
+}
+
 /// R13.2: verifies a whole log (entries in `seq` order, starting with entry 1). Detects any
 /// changed, inserted, deleted, repeated or reordered entry, reporting the first; removal from
 /// the end needs [`verify_against_checkpoint`].

@@ -12,7 +12,7 @@
 //! Whether a person may read a matter is decided by [`crate::access::decide`], which takes the
 //! category recorded here.
 
-use crate::ids::{ApprovalId, CarrierId, DeviceId, PersonId};
+use crate::ids::{ApprovalId, CarrierId, DeviceId, PersonId, UnitId};
 use crate::marks::{LegalBasis, Level};
 use crate::{Describe, Lang, RuleId};
 use jiff::civil::Date;
@@ -864,4 +864,66 @@ impl ReportableMatter {
             _ => "R2.5",
         })
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Password resets by administrators (R5.3, R13.1)
+// ---------------------------------------------------------------------------------------------
+
+/// How the system administrator's reset of someone's password proceeds (R5.3: no single
+/// administrator may become another user; R13.1: the software enforces the separation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordReset {
+    /// The person belongs to another unit: not this administrator's to reset.
+    OtherUnit,
+    /// Not classified personnel: the reset issues a one-time password at once (never one the
+    /// administrator chooses), to be changed at the first login.
+    Direct,
+    /// Classified personnel (any category): the reset waits until the unit's security
+    /// administrator — a second person, for the confidentiality office — confirms it; only
+    /// then is a one-time password issued, shown to the security administrator.
+    NeedsSecurityAdministrator,
+}
+
+/// R5.3: how a reset of the password of a person of `target_unit` with `target_category`,
+/// asked for by a system administrator of `admin_unit`, proceeds.
+pub fn password_reset(
+    admin_unit: UnitId,
+    target_unit: UnitId,
+    target_category: Option<Category>,
+) -> PasswordReset {
+    if admin_unit != target_unit {
+        PasswordReset::OtherUnit
+    } else if target_category.is_some() {
+        PasswordReset::NeedsSecurityAdministrator
+    } else {
+        PasswordReset::Direct
+    }
+}
+
+/// Who confirms a pending password reset, and of whom (R5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResetConfirmation {
+    /// The person confirming.
+    pub confirmer: PersonId,
+    /// Their unit.
+    pub confirmer_unit: UnitId,
+    /// Whether they are a security administrator.
+    pub confirmer_is_security_administrator: bool,
+    /// Who asked for the reset.
+    pub requester: PersonId,
+    /// Whose password is reset.
+    pub target: PersonId,
+    /// Their unit.
+    pub target_unit: UnitId,
+}
+
+/// R5.3: a pending reset is confirmed by a security administrator of the person's own unit who
+/// is neither the one who asked for it nor the person themself (two persons, always).
+pub fn may_confirm_password_reset(c: &ResetConfirmation) -> bool {
+    c.confirmer_is_security_administrator
+        && c.confirmer_unit == c.target_unit
+        && c.confirmer != c.requester
+        && c.confirmer != c.target
 }

@@ -350,3 +350,57 @@ fn r2_4_detachment_round_trips_through_json_and_is_revalidated() {
     bad["months"] = serde_json::json!(13);
     assert!(serde_json::from_value::<Detachment>(bad).is_err());
 }
+
+#[test]
+fn r5_3_a_password_reset_stays_in_the_unit_and_classified_personnel_need_a_second_person() {
+    use baomi_core::ids::UnitId;
+    use baomi_core::personnel::{password_reset, PasswordReset};
+    let (own, other) = (UnitId(1), UnitId(2));
+    assert_eq!(password_reset(own, other, None), PasswordReset::OtherUnit);
+    assert_eq!(
+        password_reset(own, other, Some(Category::Core)),
+        PasswordReset::OtherUnit
+    );
+    assert_eq!(password_reset(own, own, None), PasswordReset::Direct);
+    for category in Category::ALL {
+        assert_eq!(
+            password_reset(own, own, Some(category)),
+            PasswordReset::NeedsSecurityAdministrator
+        );
+    }
+}
+
+#[test]
+fn r5_3_a_pending_reset_is_confirmed_by_another_security_administrator_of_the_unit() {
+    use baomi_core::ids::UnitId;
+    use baomi_core::personnel::{may_confirm_password_reset, ResetConfirmation};
+    let ok = ResetConfirmation {
+        confirmer: PersonId(9),
+        confirmer_unit: UnitId(1),
+        confirmer_is_security_administrator: true,
+        requester: PersonId(8),
+        target: PersonId(5),
+        target_unit: UnitId(1),
+    };
+    assert!(may_confirm_password_reset(&ok));
+    for refused in [
+        ResetConfirmation {
+            confirmer_is_security_administrator: false,
+            ..ok
+        },
+        ResetConfirmation {
+            confirmer_unit: UnitId(2),
+            ..ok
+        },
+        ResetConfirmation {
+            requester: PersonId(9),
+            ..ok
+        },
+        ResetConfirmation {
+            target: PersonId(9),
+            ..ok
+        },
+    ] {
+        assert!(!may_confirm_password_reset(&refused), "{refused:?}");
+    }
+}

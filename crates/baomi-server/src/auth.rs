@@ -9,21 +9,30 @@
 //!   only. A session a request finds idle is revoked in the database, so it stays ended after
 //!   a restart; but a restart forgets the idle clocks, so a session that went idle and was not
 //!   used again is not revoked, and after the restart its idle clock starts again at its next
-//!   request (its absolute end still holds). Bearer tokens have an absolute lifetime only.
+//!   request (its absolute end still holds). Bearer tokens end after `bearer_idle` (default
+//!   30 days) without a request as well as at their absolute lifetime; their last use is
+//!   written to the database (at most once an hour per token), so their idle clock survives a
+//!   restart.
 //! * Lockout: `lockout_failures` consecutive failed proofs of the password (logins, password
 //!   changes, replacing the second factor) lock the account, for doubling times. The count and
 //!   the lock are decided on the account row re-read inside the (serialised) write
 //!   transaction, after the slow password check, so concurrent guesses all count and none gets
 //!   past a lock another set; while locked, not even the right password is honoured.
 //! * No login enumeration: the password is verified (argon2, against a dummy hash for an
-//!   unknown login) before the account's state decides anything; unknown and disabled logins
-//!   answer exactly as a wrong password does. Password checks run at most
-//!   [`AppState::password_checks`] at a time.
-//! * A password change ends every other session and token of the account: a credential issued
-//!   before the account's current password was set (whole seconds) is refused. The one that made
-//!   the change is exempted in process memory, so after a restart it must log in again too.
+//!   unknown login) before the account's state decides anything; unknown, disabled and locked
+//!   logins answer exactly as a wrong password does (401 `bad_credentials`; the lock shows in
+//!   the audit trail and to the system administrator, not to whoever guesses). Password checks
+//!   run at most [`AppState::password_checks`] at a time.
+//! * Revocation is by identity, never by time: a password change revokes every other session
+//!   and token of the account in the database (all but the caller's), a reset or a disabling
+//!   all of them. Every change of people, rights, accounts or credentials bumps a generation
+//!   row in the database (`auth_generation`, by `baomi admin` too); the principal cache reads
+//!   it at most once a second, so a revocation made by another process (a console reset,
+//!   another server) takes effect within a second, and one made by this process at once.
 //! * A TOTP code is accepted once per account (the last used step is kept in process memory);
-//!   replacing an enrolled second factor needs the current password and a current code.
+//!   replacing an enrolled second factor needs the current password and a current code;
+//!   enrolling the first one needs a fresh login (within [`FRESH_LOGIN`]) or the current
+//!   password, so a long-lived password-only session cannot bind an attacker's factor.
 //! * Cookie-authenticated changes need the session's CSRF token in `X-CSRF-Token`
 //!   (`SameSite=Strict` already stops cross-site requests in current browsers; the token also
 //!   covers older ones).
@@ -64,6 +73,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest lock after repeated failures.
 const MAX_LOCK: SignedDuration = SignedDuration::from_hours(24);
+/// A login this recent may enrol a first second factor without giving the password again.
+pub const FRESH_LOGIN: SignedDuration = SignedDuration::from_mins(10);
+/// How often a bearer token's last use is written to the database at most.
+const TOUCH_EVERY: SignedDuration = SignedDuration::from_hours(1);
+/// How often the database's authentication generation is read at most.
+const GENERATION_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a logged-in person may do before anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +105,8 @@ pub struct Principal {
     pub csrf: String,
     /// The digest of the credential (to log out).
     pub token_hash: String,
+    /// When the credential was issued (the login).
+    pub issued: Timestamp,
     /// What they must do first, if anything.
     pub restriction: Option<Restriction>,
 }
@@ -119,10 +136,15 @@ impl Principal {
 #[derive(Debug, Clone)]
 struct Cached {
     principal: Principal,
-    generation: u64,
+    generation: Generation,
     last_seen: Timestamp,
     expires: Timestamp,
+    /// The last use written to the database (bearer tokens).
+    persisted_use: Timestamp,
 }
+
+/// This process's generation and the database's (see [`PrincipalCache::db_generation`]).
+type Generation = (u64, i64);
 
 /// Authenticated principals by credential digest, so that a request costs no database read
 /// for authentication. Entries are dropped when people or accounts change
@@ -130,9 +152,8 @@ struct Cached {
 #[derive(Debug, Default)]
 pub struct PrincipalCache {
     entries: Mutex<HashMap<String, Cached>>,
-    /// Credentials that changed their account's password, with the time the new password was
-    /// set: they outlive the change that ends every other credential of the account.
-    kept: Mutex<HashMap<String, Timestamp>>,
+    /// The database's generation as last read, and when.
+    db: Mutex<(i64, Option<std::time::Instant>)>,
 }
 
 fn locked_map<K, V, R>(map: &Mutex<HashMap<K, V>>, f: impl FnOnce(&mut HashMap<K, V>) -> R) -> R {
@@ -147,25 +168,45 @@ impl PrincipalCache {
         locked_map(&self.entries, f)
     }
 
-    /// Keeps `token_hash` valid past the password change that set the password at `set`.
-    fn keep(&self, token_hash: &str, set: Timestamp) {
-        locked_map(&self.kept, |kept| kept.insert(token_hash.to_owned(), set));
-    }
-
-    /// Whether `token_hash` made the password change that set the password at `set`.
-    fn is_kept(&self, token_hash: &str, set: Timestamp) -> bool {
-        // The store keeps `password_set` to the second; the kept time is compared likewise.
-        locked_map(&self.kept, |kept| {
-            kept.get(token_hash)
-                .is_some_and(|k| k.as_second() == set.as_second())
-        })
-    }
-
     /// Forgets an ended credential.
     fn forget(&self, token_hash: &str) {
         self.with(|map| map.remove(token_hash));
-        locked_map(&self.kept, |kept| kept.remove(token_hash));
     }
+
+    /// The database's authentication generation, read at most once per
+    /// [`GENERATION_EVERY`]: changes made by other processes (`baomi admin`, another server)
+    /// invalidate this cache within that time.
+    async fn db_generation(&self, state: &AppState) -> ApiResult<i64> {
+        let remembered = {
+            let guard = match self.db.lock() {
+                Ok(g) => *g,
+                Err(poisoned) => *poisoned.into_inner(),
+            };
+            guard
+        };
+        if let (value, Some(at)) = remembered {
+            if at.elapsed() < GENERATION_EVERY {
+                return Ok(value);
+            }
+        }
+        let mut tx = state.store.read().await?;
+        let value = tx.auth_generation().await?;
+        tx.finish().await?;
+        match self.db.lock() {
+            Ok(mut g) => *g = (value, Some(std::time::Instant::now())),
+            Err(poisoned) => *poisoned.into_inner() = (value, Some(std::time::Instant::now())),
+        }
+        Ok(value)
+    }
+}
+
+/// How long a credential of this kind may go without a request.
+fn idle_limit(state: &AppState, kind: CredentialKind) -> SignedDuration {
+    let limit = match kind {
+        CredentialKind::Session => state.config.session_idle,
+        CredentialKind::Bearer => state.config.bearer_idle,
+    };
+    SignedDuration::try_from(limit).unwrap_or(SignedDuration::MAX)
 }
 
 /// SHA-256 hex of a secret.
@@ -183,6 +224,31 @@ pub fn random_secret() -> ApiResult<String> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| ApiError::internal(&e))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A one-time password for a reset (R5.3): 16 characters of upper and lower case letters
+/// and digits without look-alikes (at least one of each), about 92 bits, chosen by the
+/// service, never by an administrator.
+pub fn one_time_password() -> ApiResult<String> {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const DIGIT: &[u8] = b"23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::internal(&e))?;
+    let all: Vec<u8> = [UPPER, LOWER, DIGIT].concat();
+    Ok(bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let set: &[u8] = match i {
+                0 => UPPER,
+                5 => LOWER,
+                10 => DIGIT,
+                _ => &all,
+            };
+            char::from(set[usize::from(*b) % set.len()])
+        })
+        .collect())
 }
 
 /// Hashes a password with argon2id (the crate's defaults: m = 19 MiB, t = 2, p = 1, the OWASP
@@ -270,8 +336,11 @@ pub fn second_factor_required(state: &AppState, person: &Person) -> bool {
 
 fn credential_from_headers(headers: &HeaderMap) -> Option<(String, CredentialKind)> {
     if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(token) = value.strip_prefix("Bearer ") {
-            return Some((token.trim().to_owned(), CredentialKind::Bearer));
+        // RFC 9110 §11.1: the scheme is case-insensitive (`bearer`, `BEARER`).
+        if let Some((scheme, token)) = value.trim_start().split_once(' ') {
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+                return Some((token.trim().to_owned(), CredentialKind::Bearer));
+            }
         }
     }
     for value in headers.get_all(COOKIE) {
@@ -316,7 +385,7 @@ async fn load_principal(
     token_hash: &str,
     kind: CredentialKind,
     now: Timestamp,
-) -> ApiResult<Option<(Principal, Timestamp)>> {
+) -> ApiResult<Option<(Principal, Timestamp, Timestamp)>> {
     let mut tx = state.store.read().await?;
     let Some(credential) = tx.credential(token_hash).await? else {
         return Ok(None);
@@ -328,12 +397,6 @@ async fn load_principal(
         return Ok(None);
     };
     if account.disabled {
-        return Ok(None);
-    }
-    // A password change ends every credential issued before it, but the one that made it.
-    if credential.created < account.password_set
-        && !state.principals.is_kept(token_hash, account.password_set)
-    {
         return Ok(None);
     }
     let Some(Loaded { value: person, .. }) = load::<Person>(&mut tx, credential.person.0).await?
@@ -364,9 +427,11 @@ async fn load_principal(
             kind,
             csrf: credential.csrf,
             token_hash: token_hash.to_owned(),
+            issued: credential.created,
             restriction,
         },
         credential.expires,
+        credential.last_used.unwrap_or(credential.created),
     )))
 }
 
@@ -376,27 +441,30 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
         credential_from_headers(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
     let token_hash = digest_hex(&secret);
     let now = state.clock.now();
-    let generation = state.generation();
-    let idle = SignedDuration::try_from(state.config.session_idle).unwrap_or(SignedDuration::MAX);
+    let generation = (
+        state.generation(),
+        state.principals.db_generation(state).await?,
+    );
+    let idle = idle_limit(state, kind);
     enum Found {
-        Fresh(Box<Principal>),
+        Fresh(Box<Principal>, Timestamp),
         Idle,
         Missing,
     }
     let found = state.principals.with(|map| match map.get_mut(&token_hash) {
         Some(c) if c.generation == generation && c.principal.kind == kind && c.expires > now => {
-            if kind == CredentialKind::Session && now.duration_since(c.last_seen) > idle {
+            if now.duration_since(c.last_seen) > idle {
                 map.remove(&token_hash);
                 Found::Idle
             } else {
                 c.last_seen = now;
-                Found::Fresh(Box::new(c.principal.clone()))
+                Found::Fresh(Box::new(c.principal.clone()), c.persisted_use)
             }
         }
         _ => Found::Missing,
     });
-    let principal = match found {
-        Found::Fresh(p) => *p,
+    let (principal, persisted_use) = match found {
+        Found::Fresh(p, persisted) => (*p, persisted),
         Found::Idle => {
             end_session(state, &token_hash, None, "idle").await?;
             return Err(ApiError::unauthenticated().with_reason("session_idle"));
@@ -406,17 +474,27 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
                 .principals
                 .with(|map| map.get(&token_hash).map(|c| c.last_seen));
             if let Some(last_seen) = previous {
-                if kind == CredentialKind::Session && now.duration_since(last_seen) > idle {
+                if now.duration_since(last_seen) > idle {
                     state.principals.with(|map| map.remove(&token_hash));
                     end_session(state, &token_hash, None, "idle").await?;
                     return Err(ApiError::unauthenticated().with_reason("session_idle"));
                 }
             }
-            let Some((principal, expires)) = load_principal(state, &token_hash, kind, now).await?
+            let Some((principal, expires, last_used)) =
+                load_principal(state, &token_hash, kind, now).await?
             else {
                 state.principals.with(|map| map.remove(&token_hash));
                 return Err(ApiError::unauthenticated());
             };
+            // A bearer token's idle clock is kept in the database (a session's in memory only:
+            // its last use is not written, see the module's notes).
+            if kind == CredentialKind::Bearer
+                && previous.is_none()
+                && now.duration_since(last_used) > idle
+            {
+                end_session(state, &token_hash, None, "idle").await?;
+                return Err(ApiError::unauthenticated().with_reason("session_idle"));
+            }
             state.principals.with(|map| {
                 map.insert(
                     token_hash.clone(),
@@ -425,12 +503,23 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
                         generation,
                         last_seen: now,
                         expires,
+                        persisted_use: last_used,
                     },
                 )
             });
-            principal
+            (principal, last_used)
         }
     };
+    if kind == CredentialKind::Bearer && now.duration_since(persisted_use) > TOUCH_EVERY {
+        let mut tx = state.store.write().await?;
+        tx.touch_credential(&token_hash, now).await?;
+        tx.commit().await?;
+        state.principals.with(|map| {
+            if let Some(c) = map.get_mut(&token_hash) {
+                c.persisted_use = now;
+            }
+        });
+    }
     let lang = principal.lang;
     if kind == CredentialKind::Session
         && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -529,6 +618,7 @@ async fn end_session(
         return Ok(());
     }
     tx.revoke_credential(token_hash).await?;
+    tx.bump_auth_generation().await?;
     let (actor, action) = match by {
         Some(p) => (Actor::Person(p), "auth.logout"),
         None => (Actor::System, "auth.session_end"),
@@ -551,8 +641,13 @@ async fn end_session(
 /// here only means the first request loads the principal itself.
 async fn start_idle_clock(state: &AppState, token_hash: &str, kind: CredentialKind) {
     let now = state.clock.now();
-    let generation = state.generation();
-    if let Ok(Some((principal, expires))) = load_principal(state, token_hash, kind, now).await {
+    let Ok(db_generation) = state.principals.db_generation(state).await else {
+        return;
+    };
+    let generation = (state.generation(), db_generation);
+    if let Ok(Some((principal, expires, last_used))) =
+        load_principal(state, token_hash, kind, now).await
+    {
         state.principals.with(|map| {
             map.insert(
                 token_hash.to_owned(),
@@ -561,6 +656,7 @@ async fn start_idle_clock(state: &AppState, token_hash: &str, kind: CredentialKi
                     generation,
                     last_seen: now,
                     expires,
+                    persisted_use: last_used,
                 },
             )
         });
@@ -605,8 +701,9 @@ fn bad_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "bad_credentials",
-        "用户名、密码或动态口令错误",
-        "wrong login, password or one-time code",
+        "用户名、密码或动态口令错误（多次失败后账户会暂时锁定，可请系统管理员解锁）",
+        "wrong login, password or one-time code (after repeated failures the account is locked \
+         for a while; the system administrator can unlock it)",
     )
     .with_rule(RuleId("R13.1"))
 }
@@ -795,16 +892,15 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         audit_login_refused(state, actor, &request.login, "disabled").await?;
         return Err(bad_credentials());
     }
-    // Locked: 423 with the lock's end, whether the password was right or wrong. It is
-    // answered only after the password check (so it takes as long as any other answer) and
-    // never depends on the password (so a lock is no oracle to keep guessing on). It does say
-    // that the login exists: the price of telling its owner why the right password fails and
-    // until when, and reachable only after `lockout_failures` wrong guesses. Not even the
-    // right password is honoured while locked.
-    if let Some(until) = locked_now(&account, now) {
+    // Locked: answered exactly as a wrong password (R13.1: a 423 after some failures would
+    // tell an existing login from an unknown one, which answers 401 forever). It is answered
+    // only after the password check (so it takes as long as any other answer) and never
+    // depends on the password. Not even the right password is honoured while locked; the
+    // owner learns of the lock from the system administrator, who sees it.
+    if locked_now(&account, now).is_some() {
         tx.rollback().await?;
         audit_login_refused(state, actor, &request.login, "locked").await?;
-        return Err(locked(until, Lang::Zh));
+        return Err(bad_credentials());
     }
     let second = match (&account.totp_secret, &request.totp) {
         (None, _) => SecondFactor::NotEnrolled,
@@ -855,14 +951,25 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         tx.commit().await?;
         // No `people_changed`: the count and the lock are no part of a cached principal (a
         // lock stops logins, not the sessions already open), so nobody's cache is flushed.
-        return Err(match lock {
-            Some(until) => locked(until, Lang::Zh),
-            None => bad_credentials(),
-        });
+        // The lock, when this failure set it, is answered as any wrong password (see above).
+        let _ = lock;
+        return Err(bad_credentials());
     }
     account.failed_count = 0;
     account.locked_until = None;
+    // The first login after a reset by administrators (R5.3): flagged to the auditor with an
+    // action of its own, and told to the person.
+    let after_reset = account.reset_login_pending;
+    account.reset_login_pending = false;
     tx.update_account(&account).await?;
+    if after_reset {
+        tx.append_audit(
+            AuditDraft::new(now, actor, "auth.login_after_reset")
+                .on(ObjectRef::person(account.person))
+                .detail(json!({ "login": account.login }).to_string()),
+        )
+        .await?;
+    }
     let secret = random_secret()?;
     let csrf = if request.bearer {
         String::new()
@@ -894,6 +1001,7 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         created: now,
         expires,
         revoked: false,
+        last_used: Some(now),
     })
     .await?;
     tx.append_audit(
@@ -918,6 +1026,7 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
         "token": if request.bearer { Some(secret.clone()) } else { None },
         "expires": expires.to_string(),
         "must_change_password": must_change,
+        "password_reset_by_administrators": after_reset,
     });
     let mut response = (StatusCode::OK, Json(body)).into_response();
     if !request.bearer {
@@ -1083,17 +1192,18 @@ pub async fn change_password(
     account.failed_count = 0;
     account.locked_until = None;
     tx.update_account(&account).await?;
+    // R13.1: every other session and token of the account ends, by identity (not by comparing
+    // times: one opened in the same second ends too); this one stays.
+    let ended = tx
+        .revoke_credentials_of_except(principal.id(), &principal.token_hash)
+        .await?;
     tx.append_audit(
         AuditDraft::new(now, principal.actor(), "auth.password_change")
             .on(ObjectRef::person(principal.id()))
-            .detail(json!({ "other_credentials_ended": true }).to_string()),
+            .detail(json!({ "other_credentials_ended": ended }).to_string()),
     )
     .await?;
-    // Every credential issued before `password_set` is refused from now on (`load_principal`)
-    // but this one.
-    state.principals.keep(&principal.token_hash, now);
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(
         json!({ "ok": true, "password_due": password_due_on(&state, now).map(|d| d.to_string()) }),
     ))
@@ -1130,8 +1240,7 @@ pub async fn set_lang(
             .detail(json!({ "lang": change.lang }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(json!({ "lang": change.lang })))
 }
 
@@ -1175,9 +1284,10 @@ fn reauthentication_required(lang: Lang) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "reauthentication_required",
-        "更换已绑定的动态口令须重新验证身份：请提供当前密码（password）和当前动态口令（current_code）",
-        "replacing an enrolled second factor needs re-authentication: give the current password \
-         (password) and a current one-time code (current_code)",
+        "绑定或更换动态口令须重新验证身份：请提供当前密码（password）；更换已绑定的动态口令另须当前动态口令（current_code）；刚登录（10 分钟内）首次绑定可免",
+        "enrolling or replacing a second factor needs re-authentication: give the current \
+         password (password), and to replace an enrolled one a current one-time code \
+         (current_code); a first enrolment within 10 minutes of logging in needs neither",
     )
     .with_rule(RuleId("R13.1"))
     .in_lang(lang)
@@ -1185,8 +1295,11 @@ fn reauthentication_required(lang: Lang) -> ApiError {
 
 /// Puts a TOTP secret in force after checking a code from it. Replacing a second factor
 /// already enrolled also needs the current password and a current code of the enrolled one
-/// (a stolen session must not be able to swap the second factor); failures there count
-/// towards the lockout like failed logins.
+/// (a stolen session must not be able to swap the second factor); enrolling the first one
+/// needs a fresh login ([`FRESH_LOGIN`]) or the current password (R13.1: a long-lived
+/// password-only session, say after a role grant made a second factor required, must not bind
+/// a factor of someone else's choosing). Failures there count towards the lockout like failed
+/// logins.
 pub async fn totp_confirm(
     State(state): State<AppState>,
     principal: Principal,
@@ -1211,7 +1324,24 @@ pub async fn totp_confirm(
         .ok_or_else(ApiError::unauthenticated)?;
     tx.finish().await?;
     // Replacing: prove the password and the enrolled factor (the password check is the slow
-    // part, so it is done before the write transaction).
+    // part, so it is done before the write transaction). A first enrolment: a fresh login, or
+    // the password.
+    let fresh = principal.kind == CredentialKind::Session
+        && now.duration_since(principal.issued) <= FRESH_LOGIN;
+    let first_proof = if account.totp_secret.is_none() && !fresh {
+        if let Some(until) = locked_now(&account, now) {
+            return Err(locked(until, lang));
+        }
+        let Some(password) = &confirm.password else {
+            return Err(reauthentication_required(lang));
+        };
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(bad_credentials().in_lang(lang));
+        }
+        Some(verify_bounded(&state, account.password_hash.clone(), password.clone()).await?)
+    } else {
+        None
+    };
     let proof = match &account.totp_secret {
         None => None,
         Some(enrolled) => {
@@ -1273,6 +1403,22 @@ pub async fn totp_confirm(
             return Err(failure.refuse(&state, tx, account, &principal, now).await?);
         }
         account.failed_count = 0;
+    } else if !fresh {
+        match first_proof {
+            Some(true) => account.failed_count = 0,
+            Some(false) => {
+                let failure = Reauthentication {
+                    action: "auth.totp_enrol",
+                    reason: "bad_password",
+                    detail: json!({ "replacing": false }),
+                };
+                return Err(failure.refuse(&state, tx, account, &principal, now).await?);
+            }
+            None => {
+                tx.rollback().await?;
+                return Err(reauthentication_required(lang));
+            }
+        }
     }
     account.totp_secret = Some(confirm.secret.trim().to_ascii_uppercase());
     tx.update_account(&account).await?;
@@ -1282,10 +1428,9 @@ pub async fn totp_confirm(
             .detail(json!({ "replacing": replacing }).to_string()),
     )
     .await?;
-    tx.commit().await?;
+    state.commit_people_change(tx).await?;
     // The code just shown for the new secret is used: it cannot log in as well.
     state.totp_steps.reset(account.person.0, new_step);
-    state.people_changed();
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -1315,6 +1460,9 @@ pub fn account_for(person: PersonId, new: NewAccount, now: Timestamp) -> Account
         locked_until: None,
         lang: "zh".to_owned(),
         disabled: false,
+        reset_requested_by: None,
+        reset_requested: None,
+        reset_login_pending: false,
     }
 }
 

@@ -14,6 +14,8 @@
 //! lockout_minutes = 15
 //! timed_rules_interval_seconds = 60
 //! secure_cookies = false         # true when served behind TLS
+//! bearer_lifetime_days = 90
+//! bearer_idle_days = 30          # a bearer token unused this long ends
 //!
 //! # The classification banner's colours, per level (defaults: the common convention —
 //! # unclassified green, internal purple, secret blue, confidential red, top secret orange).
@@ -57,6 +59,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Bearer tokens last this long.
     pub bearer_lifetime: Duration,
+    /// A bearer token not used for this long ends (R13.1 idle timeout; default 30 days).
+    pub bearer_idle: Duration,
     /// The classification banner's colours (background, text), one per level, lowest first.
     pub banner: [BannerColours; 5],
 }
@@ -109,6 +113,7 @@ impl Default for Config {
             timed_rules_interval: Duration::from_secs(60),
             secure_cookies: false,
             bearer_lifetime: Duration::from_secs(90 * 24 * 3600),
+            bearer_idle: Duration::from_secs(30 * 24 * 3600),
             banner: default_banner(),
         }
     }
@@ -129,6 +134,7 @@ struct ConfigFile {
     timed_rules_interval_seconds: Option<u64>,
     secure_cookies: Option<bool>,
     bearer_lifetime_days: Option<u64>,
+    bearer_idle_days: Option<u64>,
     banner: Option<std::collections::BTreeMap<String, BannerFile>>,
 }
 
@@ -246,6 +252,9 @@ impl Config {
         }
         if let Some(d) = positive("bearer_lifetime_days", file.bearer_lifetime_days, 86_400)? {
             config.bearer_lifetime = d;
+        }
+        if let Some(d) = positive("bearer_idle_days", file.bearer_idle_days, 86_400)? {
+            config.bearer_idle = d;
         }
         for (code, colours) in file.banner.unwrap_or_default() {
             let Some(slot) = config.banner.iter_mut().find(|b| b.level.code() == code) else {

@@ -30,8 +30,11 @@ use axum::response::Response;
 use axum::Router;
 use std::future::Future;
 
-/// Headers every answer carries: no sniffing, no framing, no referrer, no caching of
-/// classified answers by the browser or a proxy.
+/// Headers every answer carries: no sniffing, no framing, no referrer to other sites, no
+/// caching of classified answers by the browser or a proxy. `Referrer-Policy: same-origin`
+/// (not `no-referrer`): addresses still never leave for other sites, and browsers send the
+/// real `Origin` with the site's own form posts instead of `null`, so the login form's CSRF
+/// check can tell them from posts by opaque origins (sandboxed frames, `data:` pages).
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
@@ -41,7 +44,7 @@ async fn security_headers(mut response: Response) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

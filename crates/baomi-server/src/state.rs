@@ -216,6 +216,16 @@ impl AppState {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Commits a change to people, rights, accounts or credentials: bumps the database's
+    /// authentication generation in the same transaction (so other processes caching
+    /// principals see it, R13.1), commits, and invalidates this process's cache at once.
+    pub async fn commit_people_change(&self, mut tx: baomi_store::WriteTx) -> ApiResult<()> {
+        tx.bump_auth_generation().await?;
+        tx.commit().await?;
+        self.people_changed();
+        Ok(())
+    }
+
     /// The current generation.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)

@@ -839,6 +839,8 @@ impl Page {
             .unwrap();
         let response = http
             .post(format!("{}/login", server.base))
+            // The site's own form (R13.1: a login form must say it comes from this site).
+            .header("origin", server.base.clone())
             .header("content-type", "application/x-www-form-urlencoded")
             .body(format!("login={login}&password=Baomi2026"))
             .send()

@@ -6,7 +6,7 @@ mod common;
 use baomi_core::audit::Outcome;
 use baomi_server::demo::DEMO_PASSWORD;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const ALL_CONDITIONS: [&str; 7] = [
     "nationality",
@@ -36,6 +36,18 @@ async fn register(server: &common::TestServer, name: &str, category: Option<&str
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["id"].as_i64().unwrap()
+}
+
+/// A raw session login: (status, body).
+async fn raw_login(base: &str, login: &str, password: &str) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 both_backends!(
@@ -490,23 +502,19 @@ both_backends!(
                 .await
                 .err()
                 .unwrap();
-            if attempt < 5 {
-                assert_eq!(
-                    status,
-                    StatusCode::UNAUTHORIZED,
-                    "attempt {attempt}: {body}"
-                );
-            } else {
-                assert_eq!(status, StatusCode::LOCKED, "attempt {attempt}: {body}");
-                assert_eq!(body["error"], "locked");
-            }
+            // R13.1: the lock is answered as a wrong password (no login enumeration).
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "attempt {attempt}: {body}"
+            );
         }
         let (status, body) = server
             .try_login("liu.yang", DEMO_PASSWORD)
             .await
             .err()
             .unwrap();
-        assert_eq!(status, StatusCode::LOCKED, "{body}");
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         let logins = server.audit("auth.login").await;
         assert_eq!(denied_with(&logins, "bad_password"), 5);
         assert_eq!(denied_with(&logins, "locked"), 1);
@@ -539,7 +547,7 @@ both_backends!(
                 .err()
                 .unwrap()
                 .0,
-            StatusCode::LOCKED
+            StatusCode::UNAUTHORIZED
         );
         let sysadmin = server.login("sysadmin").await;
         let (status, body) = sysadmin
@@ -555,32 +563,59 @@ both_backends!(
 );
 
 both_backends!(
-    r4_2_a_reset_password_must_be_changed_before_anything_else,
+    r4_2_r5_3_a_reset_of_classified_personnel_needs_the_security_administrator_and_a_first_change,
     |server| async move {
+        // Issue 18, finding 4: the system administrator set a password he knew for anyone and
+        // could log in as them. Now he only asks; the unit's security administrator confirms
+        // and alone sees the one-time password.
         let sysadmin = server.login("sysadmin").await;
+        let secadmin = server.login("secadmin").await;
         let liu = server.person("liu.yang");
         let before = server.login("liu.yang").await;
+        let reset = format!("/api/v1/accounts/{liu}/reset-password");
         let (status, body) = sysadmin
-            .post(
-                &format!("/api/v1/accounts/{liu}/reset-password"),
-                json!({ "password": "short" }),
-            )
+            .post(&reset, json!({ "password": "Reset2026ab" }))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(body["rule"], "R4.2");
-        let (status, body) = sysadmin
-            .post(
-                &format!("/api/v1/accounts/{liu}/reset-password"),
-                json!({ "password": "Reset2026ab" }),
-            )
-            .await;
+        assert_eq!(body["reason"], "password_not_chosen");
+        let (status, body) = sysadmin.post(&reset, json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["pending"], true);
+        assert!(body.get("one_time_password").is_none(), "{body}");
+        // Nothing changed yet: the old password and session still work.
+        assert_eq!(before.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        // He cannot confirm his own request.
+        let (status, body) = sysadmin.post(&format!("{reset}/confirm"), json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["rule"], "R5.3");
+        let (status, pending) = secadmin.get("/api/v1/accounts/reset-requests").await;
+        assert_eq!(status, StatusCode::OK, "{pending}");
+        assert_eq!(pending["items"][0]["login"], "liu.yang", "{pending}");
+        let (status, body) = secadmin.post(&format!("{reset}/confirm"), json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["must_change"], true);
-        // The old session is over.
-        let (status, _) = before.get("/api/v1/auth/me").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let password = body["one_time_password"].as_str().unwrap().to_owned();
+        // Confirmed once only.
+        let (status, _) = secadmin.post(&format!("{reset}/confirm"), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // The old session is over, the old password too.
+        assert_eq!(
+            before.get("/api/v1/auth/me").await.0,
+            StatusCode::UNAUTHORIZED
+        );
         assert!(server.try_login("liu.yang", DEMO_PASSWORD).await.is_err());
-        let client = server.try_login("liu.yang", "Reset2026ab").await.unwrap();
+        // The person is told: an entry under their name, and a notice at the next login.
+        let notices = server.audit("account.reset_notice").await;
+        assert_eq!(notices.len(), 1);
+        assert!(notices[0].detail.contains(&liu.to_string()));
+        let (status, login) = raw_login(&server.base, "liu.yang", &password).await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        assert_eq!(login["password_reset_by_administrators"], true);
+        assert_eq!(login["must_change_password"], true);
+        // The first login after a reset is flagged to the auditor, once.
+        assert_eq!(server.audit("auth.login_after_reset").await.len(), 1);
+        let client = server.try_login("liu.yang", &password).await.unwrap();
+        assert_eq!(server.audit("auth.login_after_reset").await.len(), 1);
         let (status, body) = client.get("/api/v1/devices").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(body["error"], "password_change_required");
@@ -588,7 +623,7 @@ both_backends!(
         let (status, body) = client
             .post(
                 "/api/v1/auth/password",
-                json!({ "current": "Reset2026ab", "new": "Planning2027" }),
+                json!({ "current": password, "new": "Planning2027" }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -608,6 +643,40 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(server.try_login("liu.yang", "Planning2027").await.is_ok());
+    }
+);
+
+both_backends!(
+    r5_3_a_reset_stays_in_the_own_unit_and_issues_a_one_time_password,
+    |server| async move {
+        let sysadmin = server.login("sysadmin").await;
+        // Another unit's person (Top Secret content in reach): refused.
+        let huang = server.person("huang.tao");
+        let (status, body) = sysadmin
+            .post(
+                &format!("/api/v1/accounts/{huang}/reset-password"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["rule"], "R5.3");
+        // Not classified personnel: a one-time password at once, to be changed first.
+        let zhao = server.person("zhao.lei");
+        let (status, body) = sysadmin
+            .post(
+                &format!("/api/v1/accounts/{zhao}/reset-password"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["pending"], false);
+        let password = body["one_time_password"].as_str().unwrap().to_owned();
+        assert!(password.len() >= 16, "{password}");
+        let client = server.try_login("zhao.lei", &password).await.unwrap();
+        let (status, body) = client.get("/api/v1/devices").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"], "password_change_required");
+        assert_eq!(server.audit("auth.login_after_reset").await.len(), 1);
     }
 );
 
@@ -657,14 +726,15 @@ both_backends!(
                 .count(),
             5
         );
-        // Ordinary users' accounts stay his to manage.
+        // Ordinary users' accounts stay his to manage (a classified one's reset waits for the
+        // security administrator).
         let li_na = server.person("li.na");
         let (status, body) = sysadmin
             .post(
                 &format!("/api/v1/accounts/{li_na}/reset-password"),
-                json!({ "password": "Welcome2026" }),
+                json!({}),
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
 );

@@ -399,6 +399,7 @@ both_backends!(
             kind: CredentialKind::Session,
             csrf: String::new(),
             token_hash: String::new(),
+            issued: server.clock.now(),
             restriction: None,
         };
         let items = baomi_server::api::reminders::reminders_for(&server.state, &principal)

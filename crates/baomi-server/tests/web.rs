@@ -937,16 +937,10 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             Locator::Css("#account-chen\\.jing details > summary"),
         )
         .await;
-        fill(&client, &format!("reset-{clerk}"), "Temp2026abc").await;
-        navigate(
-            &client,
-            Locator::Css(&format!(
-                "form[action='/admin/system/{clerk}/reset-password'] button"
-            )),
-        )
-        .await;
+        // R5.3: she is classified personnel — he only asks; no password is his to choose.
+        navigate(&client, Locator::Id(&format!("reset-{clerk}"))).await;
         let done = expect_done(&client).await;
-        assert!(done.contains("重置"), "{done}");
+        assert!(done.contains("安全保密管理员"), "{done}");
         assert_clean(&client).await;
 
         // The audit trail is the auditor's alone: the API's refusal, with its rule.
@@ -957,10 +951,46 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         shot(&client, "21-audit-refused-to-sysadmin").await;
         logout(&client).await;
 
+        // The security administrator's console: rights and classifier grants.
+        let code = server.totp_code("secadmin").unwrap();
+        login_with(&client, &base, "secadmin", Some(&code)).await;
+        visit(&client, &base, "/admin/security").await;
+        // She confirms the reset (the second person, R5.3) and alone sees the one-time
+        // password, to hand over through the confidentiality office.
+        navigate(&client, Locator::Id(&format!("confirm-reset-{clerk}"))).await;
+        let one_time = text_of(&client, Locator::Id("one-time-password")).await;
+        assert!(one_time.len() >= 16, "{one_time}");
+        assert!(text_of(&client, Locator::Id("grants-table"))
+            .await
+            .contains("张伟"));
+        client.find(Locator::Id("rights-table")).await.unwrap();
+        client
+            .find(Locator::Id("authorisations-table"))
+            .await
+            .unwrap();
+        shot(&client, "24-security-console").await;
+        // She may not grant classification authority to herself (R5.3).
+        choose(
+            &client,
+            "classifier-person",
+            &server.person("secadmin").to_string(),
+        )
+        .await;
+        choose(&client, "classifier-highest_level", "secret").await;
+        navigate(&client, Locator::Id("grant-submit")).await;
+        let rule = text_of(&client, Locator::Id("refusal-rule")).await;
+        assert!(rule.contains("R5.3"), "{rule}");
+        let _ = client.issue_cmd(BrowserLog).await.unwrap();
+        shot(&client, "25-self-grant-refused").await;
+        logout(&client).await;
+
         // The clerk must change the reset password before anything else (R4.2).
-        submit_login(&client, &base, "chen.jing", "Temp2026abc").await;
+        submit_login(&client, &base, "chen.jing", &one_time).await;
         let forced = text_of(&client, Locator::Id("forced")).await;
         assert!(forced.contains("R4.2"), "{forced}");
+        // She is told that administrators reset her password (R5.3).
+        let notice = text_of(&client, Locator::Id("done")).await;
+        assert!(notice.contains("管理员重置"), "{notice}");
         assert_eq!(path_of(&client).await, "/account");
         client.goto(&format!("{base}/carriers")).await.unwrap();
         text_of(&client, Locator::Id("forced")).await;
@@ -972,14 +1002,14 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
             "{hint}"
         );
         shot(&client, "22-forced-password-change").await;
-        fill(&client, "pw-current", "Temp2026abc").await;
+        fill(&client, "pw-current", &one_time).await;
         fill(&client, "pw-new", "Neu2026pass").await;
         fill(&client, "pw-confirm", "Neu2026pasz").await;
         navigate(&client, Locator::Id("password-submit")).await;
         let mismatch = text_of(&client, Locator::Id("refusal-message")).await;
         assert!(mismatch.contains("不一致"), "{mismatch}");
         let _ = client.issue_cmd(BrowserLog).await.unwrap();
-        fill(&client, "pw-current", "Temp2026abc").await;
+        fill(&client, "pw-current", &one_time).await;
         fill(&client, "pw-new", "Neu2026pass").await;
         fill(&client, "pw-confirm", "Neu2026pass").await;
         navigate(&client, Locator::Id("password-submit")).await;
@@ -1023,34 +1053,6 @@ async fn r4_2_r5_3_r13_1_accounts_and_consoles_in_headless_chromium() {
         assert_clean(&client).await;
         logout(&client).await;
 
-        // The security administrator's console: rights and classifier grants.
-        let code = server.totp_code("secadmin").unwrap();
-        login_with(&client, &base, "secadmin", Some(&code)).await;
-        visit(&client, &base, "/admin/security").await;
-        assert!(text_of(&client, Locator::Id("grants-table"))
-            .await
-            .contains("张伟"));
-        client.find(Locator::Id("rights-table")).await.unwrap();
-        client
-            .find(Locator::Id("authorisations-table"))
-            .await
-            .unwrap();
-        shot(&client, "24-security-console").await;
-        // She may not grant classification authority to herself (R5.3).
-        choose(
-            &client,
-            "classifier-person",
-            &server.person("secadmin").to_string(),
-        )
-        .await;
-        choose(&client, "classifier-highest_level", "secret").await;
-        navigate(&client, Locator::Id("grant-submit")).await;
-        let rule = text_of(&client, Locator::Id("refusal-rule")).await;
-        assert!(rule.contains("R5.3"), "{rule}");
-        let _ = client.issue_cmd(BrowserLog).await.unwrap();
-        shot(&client, "25-self-grant-refused").await;
-        logout(&client).await;
-
         client.close().await.unwrap();
     })
     .await;
@@ -1083,15 +1085,79 @@ async fn r13_1_a_login_posted_from_another_site_is_refused() {
             }
             let answer = request.form(&form).send().await.unwrap();
             assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{headers:?}");
-            assert!(answer.headers().get("set-cookie").is_none());
+            // No session (only a fresh login-form token for the page shown again).
+            assert!(answer
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("baomi_session=")));
         }
-        // What Chromium sends for the site's own form (no-referrer makes the origin `null`).
+        // Issue 18, finding 10: an opaque origin (sandboxed frame, data: page) is no proof of
+        // this site, with or without Sec-Fetch-Site, and neither is saying nothing at all.
+        for headers in [
+            vec![("origin", "null")],
+            vec![("origin", "null"), ("sec-fetch-site", "same-origin")],
+            vec![],
+        ] {
+            let mut request = http.post(format!("{}/login", server.base));
+            for (header, value) in &headers {
+                request = request.header(*header, *value);
+            }
+            let answer = request.form(&form).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{headers:?}");
+            assert!(answer
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("baomi_session=")));
+        }
+        // The site's own form: the real Origin (Referrer-Policy: same-origin lets browsers
+        // send it) …
         let own = server.base.clone();
         let answer = http
             .post(format!("{own}/login"))
-            .header("origin", "null")
+            .header("origin", own.clone())
             .header("sec-fetch-site", "same-origin")
             .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert!(answer.headers().get("set-cookie").is_some());
+        // … or, when the browser does not say, the login page's double-submit token.
+        let page = http.get(format!("{own}/login")).send().await.unwrap();
+        assert_eq!(page.headers()["referrer-policy"], "same-origin");
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(cookie.starts_with("baomi_login_csrf="), "{cookie}");
+        let html = page.text().await.unwrap();
+        let token = html
+            .split("name=\"login_csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let mut with_token = form.to_vec();
+        with_token.push(("login_csrf", token.as_str()));
+        let wrong = http
+            .post(format!("{own}/login"))
+            .header("origin", "null")
+            .header("cookie", "baomi_login_csrf=0000")
+            .form(&with_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+        let answer = http
+            .post(format!("{own}/login"))
+            .header("origin", "null")
+            .header("cookie", cookie)
+            .form(&with_token)
             .send()
             .await
             .unwrap();
@@ -1115,6 +1181,7 @@ async fn r13_1_an_idle_session_ends_with_a_notice() {
             .unwrap();
         let answer = http
             .post(format!("{}/login", server.base))
+            .header("origin", server.base.clone())
             .form(&[
                 ("login", "li.na"),
                 ("password", baomi_server::demo::DEMO_PASSWORD),

@@ -34,6 +34,13 @@ pub struct Account {
     pub lang: String,
     /// Disabled by the system administrator (leaving staff).
     pub disabled: bool,
+    /// A password reset waiting for the unit's security administrator (R5.3): who asked.
+    pub reset_requested_by: Option<PersonId>,
+    /// When that reset was asked for.
+    pub reset_requested: Option<Timestamp>,
+    /// The password was reset by administrators and the person has not logged in since: the
+    /// next login is flagged to the auditor and the person is told.
+    pub reset_login_pending: bool,
 }
 
 impl std::fmt::Debug for Account {
@@ -49,6 +56,9 @@ impl std::fmt::Debug for Account {
             .field("locked_until", &self.locked_until)
             .field("lang", &self.lang)
             .field("disabled", &self.disabled)
+            .field("reset_requested_by", &self.reset_requested_by)
+            .field("reset_requested", &self.reset_requested)
+            .field("reset_login_pending", &self.reset_login_pending)
             .finish()
     }
 }
@@ -90,6 +100,8 @@ pub struct Credential {
     pub expires: Timestamp,
     /// Logged out or revoked.
     pub revoked: bool,
+    /// The last use recorded (bearer tokens' idle timeout); `None` until first recorded.
+    pub last_used: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -101,12 +113,14 @@ impl std::fmt::Debug for Credential {
             .field("created", &self.created)
             .field("expires", &self.expires)
             .field("revoked", &self.revoked)
+            .field("last_used", &self.last_used)
             .finish()
     }
 }
 
 const ACCOUNT_COLUMNS: &str = "person_id, login, password_hash, password_set_seconds, \
-     must_change, totp_secret, failed_count, locked_until_seconds, lang, disabled";
+     must_change, totp_secret, failed_count, locked_until_seconds, lang, disabled, \
+     reset_requested_by, reset_requested_seconds, reset_login_pending";
 
 fn time(seconds: i64, what: &str, key: &str) -> Result<Timestamp, StoreError> {
     Timestamp::from_second(seconds).map_err(|e| StoreError::Corrupt {
@@ -134,6 +148,14 @@ fn decode_account(row: &AnyRow) -> Result<Account, StoreError> {
             .transpose()?,
         lang: row.try_get("lang")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
+        reset_requested_by: row
+            .try_get::<Option<i64>, _>("reset_requested_by")?
+            .map(PersonId),
+        reset_requested: row
+            .try_get::<Option<i64>, _>("reset_requested_seconds")?
+            .map(|s| time(s, "reset_requested", &key))
+            .transpose()?,
+        reset_login_pending: row.try_get::<i64, _>("reset_login_pending")? != 0,
     })
 }
 
@@ -169,7 +191,7 @@ async fn q_credential(
 ) -> Result<Option<Credential>, StoreError> {
     let row = sqlx::query(
         "SELECT token_hash, person_id, kind, label, csrf, created_seconds, expires_seconds, \
-         revoked FROM sessions WHERE token_hash = $1",
+         revoked, last_used_seconds FROM sessions WHERE token_hash = $1",
     )
     .bind(token_hash.to_owned())
     .fetch_optional(&mut *conn)
@@ -198,6 +220,10 @@ async fn q_credential(
         created: time(row.try_get("created_seconds")?, "created", "session")?,
         expires: time(row.try_get("expires_seconds")?, "expires", "session")?,
         revoked: row.try_get::<i64, _>("revoked")? != 0,
+        last_used: row
+            .try_get::<Option<i64>, _>("last_used_seconds")?
+            .map(|s| time(s, "last_used", "session"))
+            .transpose()?,
     }))
 }
 
@@ -254,7 +280,7 @@ impl WriteTx {
         }
         run!(self, |c| sqlx::query(&format!(
             "INSERT INTO accounts ({ACCOUNT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(account.person.0)
         .bind(account.login.clone())
@@ -266,6 +292,9 @@ impl WriteTx {
         .bind(account.locked_until.map(|t| t.as_second()))
         .bind(account.lang.clone())
         .bind(i64::from(account.disabled))
+        .bind(account.reset_requested_by.map(|p| p.0))
+        .bind(account.reset_requested.map(|t| t.as_second()))
+        .bind(i64::from(account.reset_login_pending))
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
@@ -278,7 +307,8 @@ impl WriteTx {
             sqlx::query(
             "UPDATE accounts SET password_hash = $1, password_set_seconds = $2, must_change = $3, \
              totp_secret = $4, failed_count = $5, locked_until_seconds = $6, lang = $7, \
-             disabled = $8 WHERE person_id = $9",
+             disabled = $8, reset_requested_by = $9, reset_requested_seconds = $10, \
+             reset_login_pending = $11 WHERE person_id = $12",
         )
         .bind(account.password_hash.clone())
         .bind(account.password_set.as_second())
@@ -288,6 +318,9 @@ impl WriteTx {
         .bind(account.locked_until.map(|t| t.as_second()))
         .bind(account.lang.clone())
         .bind(i64::from(account.disabled))
+        .bind(account.reset_requested_by.map(|p| p.0))
+        .bind(account.reset_requested.map(|t| t.as_second()))
+        .bind(i64::from(account.reset_login_pending))
         .bind(account.person.0)
         .execute(&mut *c).await.map_err(StoreError::from)
         })?;
@@ -304,7 +337,8 @@ impl WriteTx {
     pub async fn insert_credential(&mut self, credential: &Credential) -> Result<(), StoreError> {
         run!(self, |c| sqlx::query(
             "INSERT INTO sessions (token_hash, person_id, kind, label, csrf, created_seconds, \
-             expires_seconds, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             expires_seconds, revoked, last_used_seconds) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(credential.token_hash.clone())
         .bind(credential.person.0)
@@ -314,6 +348,7 @@ impl WriteTx {
         .bind(credential.created.as_second())
         .bind(credential.expires.as_second())
         .bind(i64::from(credential.revoked))
+        .bind(credential.last_used.map(|t| t.as_second()))
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
@@ -342,5 +377,67 @@ impl WriteTx {
         .await
         .map_err(StoreError::from))?;
         Ok(result.rows_affected())
+    }
+
+    /// Revokes every session and token of a person but the one with digest `keep` (a password
+    /// change ends the others, not the one that made it). Revocation is by identity, not by
+    /// time: a credential issued in the same second as the change ends too (R13.1).
+    pub async fn revoke_credentials_of_except(
+        &mut self,
+        person: PersonId,
+        keep: &str,
+    ) -> Result<u64, StoreError> {
+        let result = run!(self, |c| sqlx::query(
+            "UPDATE sessions SET revoked = 1 \
+             WHERE person_id = $1 AND revoked = 0 AND token_hash <> $2",
+        )
+        .bind(person.0)
+        .bind(keep.to_owned())
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
+        Ok(result.rows_affected())
+    }
+
+    /// Records the last use of a session or token (the idle timeout of bearer tokens).
+    pub async fn touch_credential(
+        &mut self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        run!(self, |c| sqlx::query(
+            "UPDATE sessions SET last_used_seconds = $1 WHERE token_hash = $2"
+        )
+        .bind(at.as_second())
+        .bind(token_hash.to_owned())
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
+        Ok(())
+    }
+
+    /// Bumps the authentication generation: every process caching authenticated principals
+    /// loads them again (a change of people, rights, credentials or sessions, R13.1).
+    pub async fn bump_auth_generation(&mut self) -> Result<(), StoreError> {
+        run!(self, |c| sqlx::query(
+            "UPDATE auth_generation SET value = value + 1 WHERE id = 1"
+        )
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
+        Ok(())
+    }
+}
+
+impl ReadTx {
+    /// The authentication generation (see [`WriteTx::bump_auth_generation`]).
+    pub async fn auth_generation(&mut self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT value FROM auth_generation WHERE id = 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        match row {
+            Some(row) => Ok(row.try_get("value")?),
+            None => Ok(0),
+        }
     }
 }

@@ -38,7 +38,9 @@
 //! `baomi audit verify` checks today.
 
 use crate::{join_time, Store, StoreError};
-use baomi_core::audit::{Actor, ChainBreak, Checkpoint, Digest, HashAlgorithm, VerifiedChain};
+use baomi_core::audit::{
+    check_stored_checkpoint, Actor, ChainBreak, Checkpoint, Digest, HashAlgorithm, VerifiedChain,
+};
 use baomi_core::{Describe, Lang, RuleId};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use jiff::Timestamp;
@@ -429,8 +431,14 @@ pub struct AuditReport {
     pub trusted_checkpoint: Option<u64>,
     /// The first checkpoint (by `seq`) whose signature does not verify.
     pub bad_signature: Option<CheckpointSignatureInvalid>,
-    /// The chain's verification: the first broken entry, if any.
+    /// The chain's verification: the first broken entry, if any — including a contradiction
+    /// with any stored checkpoint whose signature is valid, absent or unchecked.
     pub chain: Result<VerifiedChain, ChainBreak>,
+    /// How many stored checkpoints were compared with the log (all but those with an invalid
+    /// signature; unsigned and unchecked ones too).
+    pub checkpoints_compared: usize,
+    /// The checkpoint the log contradicts, if any.
+    pub contradicted_checkpoint: Option<CheckpointCheck>,
 }
 
 impl AuditReport {
@@ -494,7 +502,33 @@ pub async fn verify_with_key(
         .rev()
         .find(|c| c.signature == SignatureStatus::Valid)
         .map(|c| c.checkpoint);
-    let chain = store.verify_audit_against(trusted).await?;
+    let mut chain = store.verify_audit_against(trusted).await?;
+    // Every stored checkpoint not shown forged is evidence, signed or not: the log must agree
+    // with each (R13.2). Without a key nothing is trusted, but a contradiction is still a break.
+    let mut compared = 0;
+    let mut contradicted = None;
+    if let Ok(verified) = &chain {
+        let last_seq = verified.head.seq;
+        let mut tx = store.read().await?;
+        for check in checks
+            .iter()
+            .filter(|c| c.signature != SignatureStatus::Invalid)
+        {
+            compared += 1;
+            let cp = &check.checkpoint;
+            let entry_hash = if cp.seq <= last_seq {
+                q_entry_hash(&mut tx.tx, cp.seq).await?
+            } else {
+                None
+            };
+            if let Err(brk) = check_stored_checkpoint(cp, last_seq, entry_hash) {
+                chain = Err(brk);
+                contradicted = Some(*check);
+                break;
+            }
+        }
+        tx.finish().await?;
+    }
     Ok(AuditReport {
         entries: u64::try_from(count).unwrap_or(0),
         key_given: key.is_some(),
@@ -502,7 +536,28 @@ pub async fn verify_with_key(
         trusted_checkpoint: trusted.map(|c| c.seq),
         bad_signature,
         chain,
+        checkpoints_compared: compared,
+        contradicted_checkpoint: contradicted,
     })
+}
+
+/// The hash of the log's entry `seq`, if there is one.
+async fn q_entry_hash(conn: &mut AnyConnection, seq: u64) -> Result<Option<Digest>, StoreError> {
+    let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let hash: String = row.try_get("hash")?;
+    Digest::from_hex(&hash)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt {
+            table: "audit_log",
+            key: seq.to_string(),
+            problem: e.to_string(),
+        })
 }
 
 /// Every stored checkpoint, by `seq`, with its signature.

@@ -13,10 +13,17 @@
 //!   administrator's password (R5.3: that would let one administrator become another), so this
 //!   console command, which needs the host itself, is how an administrator who lost their
 //!   password gets back in.
+//! * `baomi admin disable --db URL --login LOGIN` / `baomi admin enable --db URL --login LOGIN`
+//!   disable an account (ending its sessions and tokens) or enable it again — the console's
+//!   way for an administrator's account, which over HTTP no other administrator may switch
+//!   off (R5.3).
 //! * `baomi admin totp-code SECRET` prints the current 6-digit code of a TOTP secret.
 //!
 //! Every change is audited in its own transaction (`unit.create`, `department.create`,
-//! `admin.create`, `admin.reset_password`, actor: the system).
+//! `admin.create`, `admin.reset_password`, `admin.disable`, `admin.enable`, actor: the
+//! system). Changes to accounts bump the database's authentication generation, so a running
+//! service drops the principals it has cached at once (R13.1: a console reset or disabling
+//! ends the sessions the service holds, not only those in the database).
 
 use super::password::read_password;
 use super::serve::{load_config, open_store};
@@ -57,6 +64,11 @@ pub enum AdminCommand {
     /// Reset an account's password from the console (the way back in for an administrator,
     /// R5.3). The new initial password is read from stdin and must be changed at next login.
     ResetPassword(ResetArgs),
+    /// Disable an account and end its sessions and tokens (R5.3: the console's way for an
+    /// administrator's account).
+    Disable(ResetArgs),
+    /// Enable a disabled account again.
+    Enable(ResetArgs),
     /// Print the current 6-digit code of a TOTP secret (base32).
     TotpCode {
         /// The TOTP secret (base32), as printed by `admin create` or `baomi demo`.
@@ -198,6 +210,8 @@ pub fn run(cmd: AdminCommand, lang: Lang) -> Result<ExitCode, CliError> {
             let password = read_password(lang)?;
             block_on(reset_password(args, password, lang), lang)
         }
+        AdminCommand::Disable(args) => block_on(set_disabled(args, true, lang), lang),
+        AdminCommand::Enable(args) => block_on(set_disabled(args, false, lang), lang),
     }
 }
 
@@ -570,6 +584,8 @@ async fn reset_password(
             .revoke_credentials_of(account.person)
             .await
             .map_err(&se)?;
+        // A running service sees the change at once (its cached principals are dropped).
+        tx.bump_auth_generation().await.map_err(&se)?;
         tx.append_audit(
             AuditDraft::new(now, Actor::System, "admin.reset_password")
                 .on(ObjectRef::new("account", account.person))
@@ -593,6 +609,76 @@ async fn reset_password(
             person.0
         ),
     ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `baomi admin disable` / `enable`: switches an account off (ending its sessions and tokens)
+/// or on again, audited as the system.
+async fn set_disabled(args: ResetArgs, disabled: bool, lang: Lang) -> Result<ExitCode, CliError> {
+    let config = load_config(args.target.config.as_deref(), lang)?;
+    let login = text_arg(&args.login, "登录名", "the login", 64, lang)?;
+    let store = open_store(&args.target.db, &config, true, lang).await?;
+    let se = store_error(lang);
+    let result = async {
+        let now = Timestamp::now();
+        let mut tx = store.write().await.map_err(&se)?;
+        let Some(mut account) = tx.account_by_login(&login).await.map_err(&se)? else {
+            return Err(CliError::new(lang.pick(
+                &format!("没有登录名为 {login} 的账户"),
+                &format!("no account with the login {login}"),
+            )));
+        };
+        account.disabled = disabled;
+        tx.update_account(&account).await.map_err(&se)?;
+        let revoked = if disabled {
+            tx.revoke_credentials_of(account.person)
+                .await
+                .map_err(&se)?
+        } else {
+            0
+        };
+        tx.bump_auth_generation().await.map_err(&se)?;
+        let action = if disabled {
+            "admin.disable"
+        } else {
+            "admin.enable"
+        };
+        tx.append_audit(
+            AuditDraft::new(now, Actor::System, action)
+                .on(ObjectRef::new("account", account.person))
+                .detail(
+                    json!({ "login": login, "disabled": disabled, "sessions_revoked": revoked })
+                        .to_string(),
+                ),
+        )
+        .await
+        .map_err(&se)?;
+        tx.commit().await.map_err(&se)?;
+        Ok(account.person)
+    }
+    .await;
+    store.close().await;
+    let person = result?;
+    let line = if disabled {
+        lang.pick(
+            &format!(
+                "已停用 {login}（人员 {}）的账户，其会话与令牌已结束",
+                person.0
+            ),
+            &format!(
+                "disabled the account of {login} (person {}); its sessions and tokens ended",
+                person.0
+            ),
+        )
+        .to_owned()
+    } else {
+        lang.pick(
+            &format!("已启用 {login}（人员 {}）的账户", person.0),
+            &format!("enabled the account of {login} (person {})", person.0),
+        )
+        .to_owned()
+    };
+    out_line(line)?;
     Ok(ExitCode::SUCCESS)
 }
 

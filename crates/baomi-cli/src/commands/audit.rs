@@ -254,6 +254,9 @@ async fn verify(args: VerifyArgs, lang: Lang) -> Result<ExitCode, CliError> {
 
 /// The `--json` object.
 fn report_json(report: &AuditReport) -> serde_json::Value {
+    let contradicted = report
+        .contradicted_checkpoint
+        .map(|c| serde_json::json!({ "seq": c.checkpoint.seq, "signature": c.signature.code() }));
     let checkpoint = report.latest_checkpoint.map(|c| {
         serde_json::json!({
             "seq": c.checkpoint.seq,
@@ -272,6 +275,9 @@ fn report_json(report: &AuditReport) -> serde_json::Value {
             "message_en": s.describe(Lang::En),
         })),
         "first_break": first_break,
+        "signatures_checked": report.key_given,
+        "checkpoints_compared": report.checkpoints_compared,
+        "contradicted_checkpoint": contradicted,
     })
 }
 
@@ -331,6 +337,40 @@ fn print_text(
     }
     if let Some(bad) = report.bad_signature {
         out_line(bad.describe(lang))?;
+    }
+    // What was and was not checked (R13.2): stored checkpoints are compared with the log even
+    // when their signatures cannot be verified.
+    if report.latest_checkpoint.is_some() {
+        let n = report.checkpoints_compared;
+        if report.key_given {
+            out_line(lang.pick(
+                &format!("已核验检查点签名；已将 {n} 个存储的检查点与日志比对"),
+                &format!(
+                    "checkpoint signatures checked; {n} stored checkpoints compared with the log"
+                ),
+            ))?;
+        } else {
+            out_line(lang.pick(
+                &format!("检查点签名未核验（未提供 --key）；已将 {n} 个存储的检查点与日志比对"),
+                &format!(
+                    "checkpoint signatures not verified (no --key given); {n} stored checkpoints compared with the log"
+                ),
+            ))?;
+        }
+    }
+    if let Some(c) = report.contradicted_checkpoint {
+        out_line(lang.pick(
+            &format!(
+                "日志与第 {} 条处存储的检查点（{}）矛盾",
+                c.checkpoint.seq,
+                c.signature.zh()
+            ),
+            &format!(
+                "the log contradicts the stored checkpoint at entry {} ({})",
+                c.checkpoint.seq,
+                c.signature.en()
+            ),
+        ))?;
     }
     if let Some(brk) = report.first_break() {
         out_line(lang.pick(

@@ -107,6 +107,7 @@ pub async fn open_store(
     let options = StoreOptions {
         algorithm: Some(config.hash),
         existing,
+        ..StoreOptions::default()
     };
     Store::open_with(url, options)
         .await

@@ -2355,9 +2355,10 @@ async fn import(
         detail["ids"] = json!(ids);
         tx.append_audit(facts.draft(&principal, now, detail))
             .await?;
-        tx.commit().await?;
         if kind == ImportKind::People {
-            state.people_changed();
+            state.commit_people_change(tx).await?;
+        } else {
+            tx.commit().await?;
         }
         answer["committed"] = json!(true);
         return Ok((StatusCode::CREATED, Json(answer)).into_response());

@@ -45,8 +45,8 @@
 use crate::api::common::{audit_read, authorise, deny_role, invalid, refuse};
 use crate::api::devices::DeviceRecord;
 use crate::auth::{
-    account_for, check_new_password, hash_password, password_due_on, password_expired,
-    second_factor_required, NewAccount, Principal,
+    account_for, check_new_password, hash_password, one_time_password, password_due_on,
+    password_expired, second_factor_required, NewAccount, Principal,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::export::{table_response, ExportFormat, ExportQuery};
@@ -66,8 +66,9 @@ use baomi_core::carriers::{ApproverRole, CarrierStatus};
 use baomi_core::ids::{CarrierId, DepartmentId, DeviceId, PersonId};
 use baomi_core::marks::LegalBasis;
 use baomi_core::personnel::{
-    training_compliance, AppointmentChecklist, AppointmentCondition, Category, Detachment,
-    DetachmentError, LeavingClearance, TrainingError, TrainingRecord,
+    may_confirm_password_reset, password_reset, training_compliance, AppointmentChecklist,
+    AppointmentCondition, Category, Detachment, DetachmentError, LeavingClearance, PasswordReset,
+    ResetConfirmation, TrainingError, TrainingRecord,
 };
 use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{RecordFilter, RecordKind, RecordOrder, WriteTx};
@@ -97,6 +98,11 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/accounts/{person}/reset-password",
             post(reset_password),
         )
+        .route(
+            "/api/v1/accounts/{person}/reset-password/confirm",
+            post(confirm_reset_password),
+        )
+        .route("/api/v1/accounts/reset-requests", get(reset_requests))
         .route("/api/v1/accounts/{person}/unlock", post(unlock))
         .route("/api/v1/accounts/{person}/disable", post(disable))
         .route("/api/v1/accounts/{person}/enable", post(enable))
@@ -522,8 +528,7 @@ async fn register(
     let mut tx = state.store.write().await?;
     match register_in(&mut tx, &principal, body, today, now).await {
         Ok(person) => {
-            tx.commit().await?;
-            state.people_changed();
+            state.commit_people_change(tx).await?;
             Ok((StatusCode::CREATED, Json(view(&person, true, today))))
         }
         Err(e) => {
@@ -739,8 +744,7 @@ async fn add_training(
             ),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(view(&person, true, today)))
 }
 
@@ -797,8 +801,7 @@ async fn sign_commitment(
             .detail(json!({ "signed_on": signed_on }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(view(&person, true, today)))
 }
 
@@ -962,8 +965,7 @@ async fn leave(
             ),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     let mut v = view(&person, true, today);
     // Rights are the security administrator's to withdraw (R5.3); say what is left to do.
     v["roles_to_review"] =
@@ -1069,8 +1071,7 @@ async fn set_roles(
             .detail(json!({ "before": before, "after": person.roles }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(json!({ "person": person.id, "roles": person.roles })))
 }
 
@@ -1103,8 +1104,7 @@ async fn set_approver_roles(
             .detail(json!({ "before": before, "after": person.approver_roles }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(
         json!({ "person": person.id, "approver_roles": person.approver_roles }),
     ))
@@ -1192,6 +1192,8 @@ struct AccountView {
     password_expired: bool,
     totp_enrolled: bool,
     second_factor_required: bool,
+    /// A reset waits for the security administrator's confirmation (R5.3).
+    reset_pending: bool,
 }
 
 fn account_view(
@@ -1218,6 +1220,7 @@ fn account_view(
         password_expired: password_expired(state, account.password_set, now),
         totp_enrolled: account.totp_secret.is_some(),
         second_factor_required: person.is_some_and(|p| second_factor_required(state, p)),
+        reset_pending: account.reset_requested_by.is_some(),
     }
 }
 
@@ -1280,11 +1283,13 @@ impl std::fmt::Debug for NewAccountBody {
     }
 }
 
-/// `POST /api/v1/accounts/{person}/reset-password`.
-#[derive(Deserialize)]
+/// `POST /api/v1/accounts/{person}/reset-password` (`{}`): the administrator no longer
+/// chooses the password (R5.3); a `password` sent is refused.
+#[derive(Deserialize, Default)]
 pub struct ResetBody {
-    /// The new initial password; must be changed at the next login.
-    pub password: String,
+    /// Refused when present: the reset issues a one-time password.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 impl std::fmt::Debug for ResetBody {
@@ -1407,8 +1412,7 @@ async fn create_account(
             .detail(json!({ "login": login }).to_string()),
     )
     .await?;
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!(account_view(&state, &account, Some(&person), now))),
@@ -1445,8 +1449,7 @@ async fn change_account(
     let target = load_for_update::<Person>(&mut tx, person.0)
         .await?
         .map(|l| l.value);
-    tx.commit().await?;
-    state.people_changed();
+    state.commit_people_change(tx).await?;
     Ok(Json(json!(account_view(
         state,
         &account,
@@ -1455,39 +1458,273 @@ async fn change_account(
     ))))
 }
 
-/// Resets a password: must change at the next login; the person's sessions end.
+/// R5.3: resets a password. Only for a person of the administrator's own unit. A person who is
+/// not classified personnel gets a one-time password at once (shown to the system
+/// administrator, who never chooses it); for classified personnel the reset is only asked for,
+/// and waits until the unit's security administrator confirms it
+/// ([`confirm_reset_password`]), who alone sees the one-time password and hands it over
+/// through the confidentiality office. Either way the password must be changed at the first
+/// login, every session and token of the person ends, and that first login is flagged to the
+/// auditor (`auth.login_after_reset`).
 async fn reset_password(
     State(state): State<AppState>,
     principal: Principal,
     Path(person): Path<i64>,
-    Json(body): Json<ResetBody>,
+    body: Option<Json<ResetBody>>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let person = PersonId(person);
+    let lang = principal.lang;
+    authorise_account(&state, &principal, person, "account.reset_password").await?;
+    if body.is_some_and(|Json(b)| b.password.is_some()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            "重置密码不再由管理员设定密码：系统生成一次性口令（涉密人员须安全保密管理员确认）",
+            "a reset no longer takes a password from the administrator: the service issues a \
+             one-time password (for classified personnel after the security administrator \
+             confirms)",
+        )
+        .with_rule(RuleId("R5.3"))
+        .with_reason("password_not_chosen")
+        .in_lang(lang));
+    }
+    let mut tx = state.store.read().await?;
+    let target = load::<Person>(&mut tx, person.0).await?.map(|l| l.value);
+    tx.finish().await?;
+    let Some(target) = target else {
+        return Err(ApiError::not_found().in_lang(lang));
+    };
+    match password_reset(principal.person.unit, target.unit, target.category) {
+        PasswordReset::OtherUnit => Err(deny_role(
+            &state,
+            &principal,
+            Some(account_ref(person)),
+            "account.reset_password",
+            RuleId("R5.3"),
+            "只能重置本单位人员的密码",
+            "you may reset the passwords of your own unit's people only",
+        )
+        .await),
+        PasswordReset::Direct => {
+            let (password, password_hash) = issue_one_time_password(&state, lang).await?;
+            let now = state.clock.now();
+            let by = principal.id();
+            let Json(mut view) = change_account(
+                &state,
+                &principal,
+                person,
+                "account.reset_password",
+                move |a| {
+                    reset_to(a, password_hash, now);
+                    json!({ "must_change": true, "person": person, "by": by, "confirmed_by": null })
+                },
+                true,
+            )
+            .await?;
+            view["one_time_password"] = json!(password);
+            view["pending"] = json!(false);
+            Ok((StatusCode::OK, Json(view)))
+        }
+        PasswordReset::NeedsSecurityAdministrator => {
+            let now = state.clock.now();
+            let by = principal.id();
+            let Json(mut view) = change_account(
+                &state,
+                &principal,
+                person,
+                "account.reset_password_request",
+                move |a| {
+                    a.reset_requested_by = Some(by);
+                    a.reset_requested = Some(now);
+                    json!({ "person": person, "needs": "security_administrator" })
+                },
+                false,
+            )
+            .await?;
+            view["pending"] = json!(true);
+            Ok((StatusCode::ACCEPTED, Json(view)))
+        }
+    }
+}
+
+/// Sets a reset password on `account`: to be changed at the first login, which is flagged.
+fn reset_to(account: &mut baomi_store::Account, password_hash: String, now: Timestamp) {
+    account.password_hash = password_hash;
+    account.password_set = now;
+    account.must_change = true;
+    account.reset_login_pending = true;
+    account.reset_requested_by = None;
+    account.reset_requested = None;
+    account.failed_count = 0;
+    account.locked_until = None;
+}
+
+/// A new one-time password and its hash.
+async fn issue_one_time_password(state: &AppState, lang: Lang) -> ApiResult<(String, String)> {
+    let password = one_time_password()?;
+    // The policy of the system's level must hold for it too (R4.2).
+    check_new_password(state, &password, lang)?;
+    let password_hash = hash(&password).await?;
+    Ok((password, password_hash))
+}
+
+/// `POST /api/v1/accounts/{person}/reset-password/confirm`: the unit's security administrator
+/// confirms a pending reset (R5.3: the second person). Answers the one-time password, to be
+/// handed to the person through the confidentiality office; the person's sessions end, they
+/// are told at their next login, and the reset is in the audit trail under their name.
+async fn confirm_reset_password(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(person): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let person = PersonId(person);
-    authorise_account(&state, &principal, person, "account.reset_password").await?;
-    check_initial_password(
-        &state,
-        &principal,
-        person,
-        "account.reset_password",
-        &body.password,
+    let lang = principal.lang;
+    let action = "account.reset_password";
+    let mut tx = state.store.read().await?;
+    let target = load::<Person>(&mut tx, person.0).await?.map(|l| l.value);
+    let account = tx.account(person).await?;
+    tx.finish().await?;
+    let requester = account.as_ref().and_then(|a| a.reset_requested_by);
+    let allowed = |requester: PersonId, target: &Person| {
+        may_confirm_password_reset(&ResetConfirmation {
+            confirmer: principal.id(),
+            confirmer_unit: principal.person.unit,
+            confirmer_is_security_administrator: principal.has_role(Role::SecurityAdministrator),
+            requester,
+            target: target.id,
+            target_unit: target.unit,
+        })
+    };
+    let (Some(target), Some(requester)) = (target, requester) else {
+        if !principal.has_role(Role::SecurityAdministrator) {
+            return Err(not_security_administrator(&state, &principal, person, action).await);
+        }
+        return Err(ApiError::conflict(
+            "此账户没有待确认的密码重置",
+            "this account has no password reset waiting for confirmation",
+        )
+        .with_reason("no_pending_reset")
+        .in_lang(lang));
+    };
+    if !allowed(requester, &target) {
+        return Err(not_security_administrator(&state, &principal, person, action).await);
+    }
+    let (password, password_hash) = issue_one_time_password(&state, lang).await?;
+    let now = state.clock.now();
+    let mut tx = state.store.write().await?;
+    let Some(mut account) = tx.account(person).await? else {
+        tx.rollback().await?;
+        return Err(ApiError::not_found().in_lang(lang));
+    };
+    // Confirmed or withdrawn meanwhile: the request confirmed must be the one checked.
+    if account.reset_requested_by != Some(requester) {
+        tx.rollback().await?;
+        return Err(ApiError::conflict(
+            "此账户没有待确认的密码重置",
+            "this account has no password reset waiting for confirmation",
+        )
+        .with_reason("no_pending_reset")
+        .in_lang(lang));
+    }
+    let requested = account.reset_requested;
+    reset_to(&mut account, password_hash, now);
+    tx.update_account(&account).await?;
+    let revoked = tx.revoke_credentials_of(person).await?;
+    tx.append_audit(
+        AuditDraft::new(now, principal.actor(), action)
+            .on(account_ref(person))
+            .detail(
+                json!({
+                    "must_change": true,
+                    "person": person,
+                    "by": requester,
+                    "requested": requested.map(|t| t.to_string()),
+                    "confirmed_by": principal.id(),
+                    "sessions_revoked": revoked,
+                })
+                .to_string(),
+            ),
     )
     .await?;
-    let password_hash = hash(&body.password).await?;
-    let now = state.clock.now();
-    change_account(
-        &state,
-        &principal,
-        person,
-        "account.reset_password",
-        move |a| {
-            a.password_hash = password_hash;
-            a.password_set = now;
-            a.must_change = true;
-            json!({ "must_change": true })
-        },
-        true,
+    // The person is told: an entry under their own name (and a notice at their next login).
+    tx.append_audit(
+        AuditDraft::new(now, principal.actor(), "account.reset_notice")
+            .on(ObjectRef::person(person))
+            .detail(
+                json!({ "person": person, "requested_by": requester, "confirmed_by": principal.id() })
+                    .to_string(),
+            ),
+    )
+    .await?;
+    state.commit_people_change(tx).await?;
+    let mut view = json!(account_view(&state, &account, Some(&target), now));
+    view["one_time_password"] = json!(password);
+    view["pending"] = json!(false);
+    Ok(Json(view))
+}
+
+async fn not_security_administrator(
+    state: &AppState,
+    principal: &Principal,
+    person: PersonId,
+    action: &str,
+) -> ApiError {
+    deny_role(
+        state,
+        principal,
+        Some(account_ref(person)),
+        action,
+        RuleId("R5.3"),
+        "密码重置须由本单位另一位安全保密管理员确认",
+        "a password reset is confirmed by a security administrator of the person's unit other \
+         than the one who asked for it",
     )
     .await
+}
+
+/// `GET /api/v1/accounts/reset-requests`: the resets waiting for the security administrator
+/// of the caller's unit.
+async fn reset_requests(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
+    if !principal.has_role(Role::SecurityAdministrator) {
+        return Err(deny_role(
+            &state,
+            &principal,
+            Some(ObjectRef::new("account", "reset-requests")),
+            "account.reset_requests",
+            RuleId("R5.3"),
+            "待确认的密码重置只由安全保密管理员查看",
+            "pending password resets are for the security administrator",
+        )
+        .await);
+    }
+    let mut tx = state.store.read().await?;
+    let accounts = tx.list_accounts().await?;
+    let people: Vec<Loaded<Person>> =
+        load_all(&mut tx, &RecordFilter::default(), RecordOrder::Id, false).await?;
+    tx.finish().await?;
+    let people: BTreeMap<PersonId, Person> =
+        people.into_iter().map(|l| (l.value.id, l.value)).collect();
+    let items: Vec<Value> = accounts
+        .iter()
+        .filter_map(|a| {
+            let by = a.reset_requested_by?;
+            let person = people.get(&a.person)?;
+            (person.unit == principal.person.unit).then(|| {
+                json!({
+                    "person": a.person,
+                    "login": a.login,
+                    "name": person.name,
+                    "requested_by": by,
+                    "requested_by_name": people.get(&by).map(|p| p.name.clone()),
+                    "requested": a.reset_requested.map(|t| t.to_string()),
+                })
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items, "total": items.len() })))
 }
 
 /// Lifts a lock after repeated failures.

@@ -63,6 +63,15 @@ fn done_text(done: Option<&str>, lang: Lang) -> Option<&'static str> {
             "密码已重置，用户下次登录须修改。",
             "The password was reset; it must be changed at the next login.",
         ),
+        "reset-notice" => lang.pick(
+            "您的密码已由管理员重置（R5.3）。请立即修改；如非本人申请，请报告保密工作机构。",
+            "Your password was reset by the administrators (R5.3). Change it now; if you did not \
+             ask for it, report it to the confidentiality office.",
+        ),
+        "reset-requested" => lang.pick(
+            "已申请重置密码，待本单位安全保密管理员确认（R5.3）。",
+            "The reset was requested; the unit's security administrator confirms it (R5.3).",
+        ),
         "account" => lang.pick("账户已创建。", "The account was created."),
         "roles" => lang.pick("角色已设置。", "The roles were set."),
         "approver-roles" => lang.pick("审批角色已设置。", "The approver roles were set."),
@@ -290,7 +299,7 @@ pub(super) const NEW_ACCOUNT: Action = Action {
 /// `GET /admin/system`.
 pub async fn system(State(web): State<Web>, headers: HeaderMap, uri: Uri) -> Response {
     let done = query_value(&uri, "done");
-    finish(system_page(&web, &headers, done.as_deref(), None).await)
+    finish(system_page(&web, &headers, done.as_deref(), None, None).await)
 }
 
 fn duration_text(d: std::time::Duration, lang: Lang) -> String {
@@ -336,11 +345,18 @@ fn storage_text(store: &baomi_store::Store, lang: Lang) -> String {
     }
 }
 
+/// A one-time password just issued by a reset (R5.3), shown once on the page that answers it.
+fn one_time_of(body: &Value) -> Option<Value> {
+    let password = body.get("one_time_password")?.as_str()?;
+    Some(json!({ "login": body.get("login"), "password": password }))
+}
+
 async fn system_page(
     web: &Web,
     headers: &HeaderMap,
     done: Option<&str>,
     refusal: Notice,
+    one_time: Option<Value>,
 ) -> PageResult {
     let principal = who(web, headers, "/api/v1/accounts").await?;
     let lang = principal.lang;
@@ -393,6 +409,7 @@ async fn system_page(
         },
         "done": done_text(done, lang),
         "refusal": refusal,
+        "one_time": one_time,
     });
     Ok(render(
         "system.html",
@@ -423,18 +440,24 @@ async fn account_action_inner(
 ) -> PageResult {
     let (api, body) = match (person, action) {
         ("new", "account") => (NEW_ACCOUNT.api.to_owned(), form_body(&NEW_ACCOUNT, form)),
-        (id, "reset-password") if id.parse::<i64>().is_ok() => (
-            format!("/api/v1/accounts/{id}/reset-password"),
-            json!({ "password": value_of(form, "password") }),
-        ),
+        (id, "reset-password") if id.parse::<i64>().is_ok() => {
+            (format!("/api/v1/accounts/{id}/reset-password"), json!({}))
+        }
         (id, "unlock" | "disable" | "enable") if id.parse::<i64>().is_ok() => {
             (format!("/api/v1/accounts/{id}/{action}"), json!({}))
         }
         _ => return Err(StatusCode::NOT_FOUND.into_response()),
     };
     match submit(web, headers, &api, form, body).await? {
+        // R5.3: the one-time password of a direct reset is shown once, on this answer.
+        Ok(body) if one_time_of(&body).is_some() => {
+            system_page(web, headers, Some(action), None, one_time_of(&body)).await
+        }
+        Ok(body) if body.get("pending") == Some(&Value::Bool(true)) => {
+            Ok(see_other("/admin/system?done=reset-requested"))
+        }
         Ok(_) => Ok(see_other(&format!("/admin/system?done={action}"))),
-        Err(refusal) => system_page(web, headers, None, Some(refusal)).await,
+        Err(refusal) => system_page(web, headers, None, Some(refusal), None).await,
     }
 }
 
@@ -525,7 +548,7 @@ pub(super) const AUTHORISE: Action = Action {
 /// `GET /admin/security`.
 pub async fn security(State(web): State<Web>, headers: HeaderMap, uri: Uri) -> Response {
     let done = query_value(&uri, "done");
-    finish(security_page(&web, &headers, done.as_deref(), None).await)
+    finish(security_page(&web, &headers, done.as_deref(), None, None).await)
 }
 
 fn picked(codes: Option<&Value>, table: &[(&str, &str, &str)], lang: Lang) -> Vec<Value> {
@@ -546,6 +569,7 @@ async fn security_page(
     headers: &HeaderMap,
     done: Option<&str>,
     refusal: Notice,
+    one_time: Option<Value>,
 ) -> PageResult {
     let principal = who(web, headers, "/api/v1/classifiers").await?;
     let lang = principal.lang;
@@ -576,6 +600,7 @@ async fn security_page(
         "/api/v1/authorisations?per_page=500",
     )
     .await?;
+    let resets = read(web, &principal, headers, "/api/v1/accounts/reset-requests").await?;
     let dir = Directory::load(web)
         .await
         .map_err(|e| error_page(web, &e, lang))?;
@@ -635,6 +660,8 @@ async fn security_page(
     };
     let context = json!({
         "console": "security",
+        "one_time": one_time,
+        "resets": super::items_of(&resets),
         "authorisations": authorisations,
         "authorise": {
             "key": AUTHORISE.key,
@@ -697,6 +724,10 @@ async fn security_action_inner(
             format!("/api/v1/people/{id}/roles"),
             json!({ "roles": all("roles") }),
         ),
+        (id, "confirm-reset") if id.parse::<i64>().is_ok() => (
+            format!("/api/v1/accounts/{id}/reset-password/confirm"),
+            json!({}),
+        ),
         (id, "approver-roles") if id.parse::<i64>().is_ok() => (
             format!("/api/v1/people/{id}/approver-roles"),
             json!({ "approver_roles": all("approver_roles") }),
@@ -704,8 +735,19 @@ async fn security_action_inner(
         _ => return Err(StatusCode::NOT_FOUND.into_response()),
     };
     match submit(web, headers, &api, form, body).await? {
+        // R5.3: the one-time password is shown once, to the confirming security administrator.
+        Ok(body) if one_time_of(&body).is_some() => {
+            security_page(
+                web,
+                headers,
+                Some("reset-password"),
+                None,
+                one_time_of(&body),
+            )
+            .await
+        }
         Ok(_) => Ok(see_other(&format!("/admin/security?done={what}"))),
-        Err(refusal) => security_page(web, headers, None, Some(refusal)).await,
+        Err(refusal) => security_page(web, headers, None, Some(refusal), None).await,
     }
 }
 

@@ -204,10 +204,38 @@ fn login_view(web: &Web, status: StatusCode, lang: Lang, context: Value) -> Resp
     )
 }
 
+/// The pre-session cookie of the login form's double-submit token.
+pub const LOGIN_CSRF_COOKIE: &str = "baomi_login_csrf";
+
+/// A login form with a fresh double-submit token: the token in the hidden field `login_csrf`
+/// and in an `HttpOnly`, `SameSite=Strict` cookie scoped to `/login` (R13.1, login CSRF).
+fn login_form(web: &Web, status: StatusCode, lang: Lang, context: Value) -> Response {
+    let Ok(token) = crate::auth::random_secret() else {
+        return login_view(web, StatusCode::INTERNAL_SERVER_ERROR, lang, context);
+    };
+    let mut response = login_view(
+        web,
+        status,
+        lang,
+        merge(json!({ "login_csrf": token }), context),
+    );
+    let secure = if web.state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie =
+        format!("{LOGIN_CSRF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login{secure}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
 /// `GET /login`.
 pub async fn login_page(State(web): State<Web>, Query(query): Query<LoginQuery>) -> Response {
     let lang = query_lang(query.lang.as_deref());
-    login_view(
+    login_form(
         &web,
         StatusCode::OK,
         lang,
@@ -226,6 +254,9 @@ pub struct LoginForm {
     totp: String,
     #[serde(default)]
     lang: Option<String>,
+    /// The double-submit token of the login page.
+    #[serde(default)]
+    login_csrf: String,
 }
 
 impl std::fmt::Debug for LoginForm {
@@ -243,10 +274,13 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = query_lang(form.lang.as_deref());
-    if cross_site(&headers) {
-        // Login CSRF: another site must not log this browser into an account of its choosing
-        // (the login form has no session yet, so no token; the browser says where it came from).
-        return login_view(
+    let token_ok = login_token_matches(&headers, &form.login_csrf);
+    if !login_allowed(login_source(&headers), token_ok) {
+        // Login CSRF: another site must not log this browser into an account of its choosing.
+        // The browser says where the form came from; when it cannot (no `Origin` and no
+        // `Sec-Fetch-Site`, or an opaque `Origin: null`), the login page's double-submit token
+        // must match.
+        return login_form(
             &web,
             StatusCode::FORBIDDEN,
             lang,
@@ -283,7 +317,7 @@ pub async fn login_submit(
             Lang::Zh => answer.body.get("message_zh"),
             Lang::En => answer.body.get("message_en"),
         };
-        return login_view(
+        return login_form(
             &web,
             answer.status,
             lang,
@@ -292,7 +326,16 @@ pub async fn login_submit(
     }
     let restricted = answer.body.get("must_change_password") == Some(&Value::Bool(true))
         || answer.body.get("restriction").is_some_and(|r| !r.is_null());
-    let mut response = see_other(if restricted { "/account" } else { "/dashboard" });
+    // The first login after a reset by administrators is told to the person (R5.3).
+    let after_reset =
+        answer.body.get("password_reset_by_administrators") == Some(&Value::Bool(true));
+    let mut response = see_other(if after_reset {
+        "/account?done=reset-notice"
+    } else if restricted {
+        "/account"
+    } else {
+        "/dashboard"
+    });
     for cookie in answer.headers.get_all(header::SET_COOKIE) {
         response
             .headers_mut()
@@ -301,26 +344,69 @@ pub async fn login_submit(
     response
 }
 
-/// Whether a form was sent from another site. The browser's `Sec-Fetch-Site` decides when it
-/// is there (every current browser sends it); otherwise an `Origin` naming another host.
-/// `Origin: null` alone proves nothing: browsers send it for our own forms too, because pages
-/// go out with `Referrer-Policy: no-referrer`.
-pub(super) fn cross_site(headers: &HeaderMap) -> bool {
+/// Where a login form came from, as far as the browser says (R13.1, login CSRF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LoginSource {
+    /// This site: `Sec-Fetch-Site: same-origin`/`none` or an `Origin` naming this host.
+    SameOrigin,
+    /// Another site: any other `Sec-Fetch-Site`, or an `Origin` naming another host.
+    CrossSite,
+    /// The browser does not say: neither header, or the opaque `Origin: null` (sandboxed
+    /// frames, `data:` pages — and, under `Referrer-Policy: no-referrer`, some browsers' own
+    /// forms). Only the double-submit token can vouch for it.
+    Unknown,
+}
+
+/// What the headers say about where a form came from.
+pub(super) fn login_source(headers: &HeaderMap) -> LoginSource {
     let text = |name| {
         headers
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if let Some(site) = text(HeaderName::from_static("sec-fetch-site")) {
-        return !matches!(site, "same-origin" | "none");
+    let fetch_site = text(HeaderName::from_static("sec-fetch-site"));
+    if fetch_site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return LoginSource::CrossSite;
     }
-    match (text(header::ORIGIN), text(header::HOST)) {
-        (Some(origin), Some(host)) if origin != "null" => {
+    match text(header::ORIGIN) {
+        Some("null") => LoginSource::Unknown,
+        Some(origin) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            origin_host != host
+            if text(header::HOST) == Some(origin_host) {
+                LoginSource::SameOrigin
+            } else {
+                LoginSource::CrossSite
+            }
         }
-        _ => false,
+        None if fetch_site.is_some() => LoginSource::SameOrigin,
+        None => LoginSource::Unknown,
     }
+}
+
+/// R13.1: a login form is taken from this site, or from a browser that does not say where it
+/// came from when the login page's double-submit token matches; never from another site.
+pub(super) fn login_allowed(source: LoginSource, token_ok: bool) -> bool {
+    match source {
+        LoginSource::SameOrigin => true,
+        LoginSource::CrossSite => false,
+        LoginSource::Unknown => token_ok,
+    }
+}
+
+/// Whether the form's `login_csrf` equals the login page's cookie (constant time).
+fn login_token_matches(headers: &HeaderMap, sent: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    if sent.is_empty() {
+        return false;
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|text| text.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == LOGIN_CSRF_COOKIE)
+        .any(|(_, value)| bool::from(value.as_bytes().ct_eq(sent.as_bytes())))
 }
 
 /// A form that only carries its CSRF token.
@@ -844,19 +930,34 @@ mod tests {
             }
             map
         };
-        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(!cross_site(&headers(&[
-            ("sec-fetch-site", "same-origin"),
-            ("origin", "null")
-        ])));
-        assert!(cross_site(&headers(&[
-            ("origin", "http://evil.example"),
-            ("host", "127.0.0.1:8080")
-        ])));
-        assert!(!cross_site(&headers(&[
-            ("origin", "http://127.0.0.1:8080"),
-            ("host", "127.0.0.1:8080")
-        ])));
+        use LoginSource::{CrossSite, SameOrigin, Unknown};
+        let source = |pairs| login_source(&headers(pairs));
+        assert_eq!(source(&[("sec-fetch-site", "cross-site")]), CrossSite);
+        assert_eq!(source(&[("sec-fetch-site", "same-site")]), CrossSite);
+        assert_eq!(
+            source(&[("sec-fetch-site", "same-origin"), ("origin", "null")]),
+            Unknown
+        );
+        assert_eq!(source(&[("origin", "null")]), Unknown);
+        assert_eq!(source(&[]), Unknown);
+        assert_eq!(source(&[("sec-fetch-site", "same-origin")]), SameOrigin);
+        assert_eq!(
+            source(&[
+                ("origin", "http://evil.example"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            CrossSite
+        );
+        assert_eq!(
+            source(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            SameOrigin
+        );
+        assert!(login_allowed(SameOrigin, false));
+        assert!(!login_allowed(CrossSite, true));
+        assert!(!login_allowed(Unknown, false));
+        assert!(login_allowed(Unknown, true));
     }
 }
