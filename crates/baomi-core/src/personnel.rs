@@ -877,25 +877,30 @@ impl ReportableMatter {
 pub enum PasswordReset {
     /// The person belongs to another unit: not this administrator's to reset.
     OtherUnit,
-    /// Not classified personnel: the reset issues a one-time password at once (never one the
-    /// administrator chooses), to be changed at the first login.
+    /// Not classified personnel and holding no right of the service (no role, no approval
+    /// role): the reset issues a one-time password at once (never one the administrator
+    /// chooses), to be changed at the first login.
     Direct,
-    /// Classified personnel (any category): the reset waits until the unit's security
-    /// administrator — a second person, for the confidentiality office — confirms it; only
-    /// then is a one-time password issued, shown to the security administrator.
+    /// Classified personnel (any category), or anyone holding a role or an approval role (a
+    /// confidentiality officer, a unit head, an approver — their account decides things even
+    /// without a category): the reset waits until the unit's security administrator — a
+    /// second person, for the confidentiality office — confirms it; only then is a one-time
+    /// password issued, shown to the security administrator.
     NeedsSecurityAdministrator,
 }
 
-/// R5.3: how a reset of the password of a person of `target_unit` with `target_category`,
+/// R5.3: how a reset of the password of a person of `target_unit` with `target_category`
+/// (holding rights of the service if `target_holds_rights`: a role or an approval role),
 /// asked for by a system administrator of `admin_unit`, proceeds.
 pub fn password_reset(
     admin_unit: UnitId,
     target_unit: UnitId,
     target_category: Option<Category>,
+    target_holds_rights: bool,
 ) -> PasswordReset {
     if admin_unit != target_unit {
         PasswordReset::OtherUnit
-    } else if target_category.is_some() {
+    } else if target_category.is_some() || target_holds_rights {
         PasswordReset::NeedsSecurityAdministrator
     } else {
         PasswordReset::Direct
@@ -917,13 +922,23 @@ pub struct ResetConfirmation {
     pub target: PersonId,
     /// Their unit.
     pub target_unit: UnitId,
+    /// Whether the person holds one of the three administrator roles now (they may have been
+    /// given one since the reset was asked for).
+    pub target_is_administrator: bool,
+    /// Whether the person is still in post with an enabled account.
+    pub target_active: bool,
 }
 
 /// R5.3: a pending reset is confirmed by a security administrator of the person's own unit who
-/// is neither the one who asked for it nor the person themself (two persons, always).
+/// is neither the one who asked for it nor the person themself (two persons, always) — and
+/// only while the person is active and holds no administrator role: an administrator's
+/// password is reset at the console, never by another administrator (who would then know it
+/// and hold two roles in practice).
 pub fn may_confirm_password_reset(c: &ResetConfirmation) -> bool {
     c.confirmer_is_security_administrator
         && c.confirmer_unit == c.target_unit
         && c.confirmer != c.requester
         && c.confirmer != c.target
+        && !c.target_is_administrator
+        && c.target_active
 }

@@ -356,15 +356,23 @@ fn r5_3_a_password_reset_stays_in_the_unit_and_classified_personnel_need_a_secon
     use baomi_core::ids::UnitId;
     use baomi_core::personnel::{password_reset, PasswordReset};
     let (own, other) = (UnitId(1), UnitId(2));
-    assert_eq!(password_reset(own, other, None), PasswordReset::OtherUnit);
     assert_eq!(
-        password_reset(own, other, Some(Category::Core)),
+        password_reset(own, other, None, false),
         PasswordReset::OtherUnit
     );
-    assert_eq!(password_reset(own, own, None), PasswordReset::Direct);
+    assert_eq!(
+        password_reset(own, other, Some(Category::Core), false),
+        PasswordReset::OtherUnit
+    );
+    assert_eq!(password_reset(own, own, None, false), PasswordReset::Direct);
+    // A confidentiality officer or approver without a category decides things too.
+    assert_eq!(
+        password_reset(own, own, None, true),
+        PasswordReset::NeedsSecurityAdministrator
+    );
     for category in Category::ALL {
         assert_eq!(
-            password_reset(own, own, Some(category)),
+            password_reset(own, own, Some(category), false),
             PasswordReset::NeedsSecurityAdministrator
         );
     }
@@ -381,6 +389,8 @@ fn r5_3_a_pending_reset_is_confirmed_by_another_security_administrator_of_the_un
         requester: PersonId(8),
         target: PersonId(5),
         target_unit: UnitId(1),
+        target_is_administrator: false,
+        target_active: true,
     };
     assert!(may_confirm_password_reset(&ok));
     for refused in [
@@ -398,6 +408,16 @@ fn r5_3_a_pending_reset_is_confirmed_by_another_security_administrator_of_the_un
         },
         ResetConfirmation {
             target: PersonId(9),
+            ..ok
+        },
+        // Made an administrator after the reset was asked for: never by another one.
+        ResetConfirmation {
+            target_is_administrator: true,
+            ..ok
+        },
+        // Disabled or left meanwhile.
+        ResetConfirmation {
+            target_active: false,
             ..ok
         },
     ] {

@@ -183,6 +183,9 @@ pub struct AppState {
     /// core): at most this many run at once, so a flood of logins queues here instead of
     /// taking every core and the memory of the blocking pool.
     pub password_checks: Arc<Semaphore>,
+    /// Held while an import runs: one at a time per service (an import holds the store's
+    /// writer for the whole file; a second one is told to retry).
+    pub import_running: Arc<tokio::sync::Mutex<()>>,
     /// The last TOTP step accepted per account (R13.1: a code is accepted once).
     pub totp_steps: Arc<crate::totp::UsedSteps>,
 }
@@ -208,6 +211,7 @@ impl AppState {
             principals: Arc::new(crate::auth::PrincipalCache::default()),
             password_checks: Arc::new(Semaphore::new(password_check_permits())),
             totp_steps: Arc::new(crate::totp::UsedSteps::default()),
+            import_running: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 

@@ -458,3 +458,19 @@ both_backends!(
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 );
+
+both_backends!(
+    r13_1_the_classifier_and_authorisation_lists_are_audited_reads,
+    |server| async move {
+        // Found by the review after issue 18: these two lists were answered unaudited.
+        let chen = server.login("chen.jing").await;
+        let before = server.audit("classifier.list").await.len();
+        let (status, body) = chen.get("/api/v1/classifiers").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(server.audit("classifier.list").await.len(), before + 1);
+        let before = server.audit("authorisation.list").await.len();
+        let (status, body) = chen.get("/api/v1/authorisations").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(server.audit("authorisation.list").await.len(), before + 1);
+    }
+);

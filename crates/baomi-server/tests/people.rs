@@ -738,3 +738,31 @@ both_backends!(
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
 );
+
+both_backends!(
+    r5_3_a_pending_reset_is_not_confirmed_once_the_person_became_an_administrator,
+    |server| async move {
+        // Found by the review after issue 18: the security administrator gave the person of a
+        // pending reset the auditor's role and then confirmed the reset, learning the new
+        // auditor's one-time password — two administrator roles in one hand.
+        let sysadmin = server.login("sysadmin").await;
+        let secadmin = server.login("secadmin").await;
+        let liu = server.person("liu.yang");
+        let reset = format!("/api/v1/accounts/{liu}/reset-password");
+        let (status, body) = sysadmin.post(&reset, json!({})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let (status, body) = secadmin
+            .post(
+                &format!("/api/v1/people/{liu}/roles"),
+                json!({ "roles": ["security_auditor"] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = secadmin.post(&format!("{reset}/confirm"), json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["rule"], "R5.3");
+        assert!(body.get("one_time_password").is_none(), "{body}");
+        // The old password still works: nothing was reset.
+        assert!(server.try_login("liu.yang", DEMO_PASSWORD).await.is_ok());
+    }
+);

@@ -171,6 +171,7 @@ conformance!(
     r13_1_a_fault_in_a_group_refuses_every_member_and_the_chain_stays_whole,
     r13_1_a_storage_size_limit_is_a_clean_refusal_and_writes_resume,
     r13_1_a_lock_held_elsewhere_times_out_cleanly_and_writes_resume,
+    r13_2_two_stores_on_one_database_keep_one_chain,
 );
 
 fn t(seconds: i64, nanos: i32) -> Timestamp {
@@ -1204,4 +1205,33 @@ async fn r13_1_a_lock_held_elsewhere_times_out_cleanly_and_writes_resume(db: &Te
     )
     .await;
     store.close().await;
+}
+
+/// R13.2 (issue 12.1): two stores — as two server processes would — writing the same database
+/// at once keep one chain: each group takes the database's write lock (SQLite) or an advisory
+/// lock (PostgreSQL) and chains on the head as stored, not on a head cached in the process.
+async fn r13_2_two_stores_on_one_database_keep_one_chain(db: &TestDb) {
+    let first = db.open().await;
+    let second = db.open().await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let name = format!("双进程{i}");
+            write_one(&store, &name).await.unwrap();
+            name
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.push(task.await.unwrap());
+    }
+    assert_exactly(&first, &acknowledged, &[]).await;
+    assert_exactly(&second, &acknowledged, &[]).await;
+    first.close().await;
+    second.close().await;
 }

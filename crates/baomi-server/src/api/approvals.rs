@@ -239,7 +239,7 @@ async fn list(
     // title is not searched, or `q` would tell it piece by piece.
     let requests: Vec<&ApprovalRequest> = visible.iter().map(|l| &l.value).collect();
     let readable = readable(&state, &principal, &requests).await?;
-    let shown: Vec<Value> = visible
+    let mut shown: Vec<Value> = visible
         .iter()
         .map(|loaded| view(loaded, readable.contains(&loaded.value.id), &principal))
         .filter(|v| {
@@ -250,6 +250,22 @@ async fn list(
             })
         })
         .collect();
+    // R1.7: sorting by title (or number, which a title names) uses the title as shown, ties by
+    // id — the stored order would place a redacted request by its hidden title.
+    if matches!(
+        order,
+        baomi_store::RecordOrder::Title | baomi_store::RecordOrder::Number
+    ) {
+        shown.sort_by(|a, b| {
+            let key = |v: &Value| (v["title"].as_str().map(str::to_owned), v["id"].as_i64());
+            let ordering = key(a).cmp(&key(b));
+            if descending {
+                ordering.reverse()
+            } else {
+                ordering
+            }
+        });
+    }
     let page = Page::of(shown, page, per_page);
     let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
     audit_read(

@@ -142,14 +142,14 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use baomi_core::access::{decide, Action, KnowledgeScope, ScopeGroup, ScopeHolder};
+use baomi_core::access::{decide, Action, KnowledgeScope, Organisation, ScopeGroup, ScopeHolder};
 use baomi_core::audit::{AuditDraft, ObjectRef, Outcome};
 use baomi_core::carriers::CarrierKind;
 use baomi_core::devices::{DeviceKind, SecondFactor};
 use baomi_core::ids::{DepartmentId, MatterId, PersonId, UnitId};
 use baomi_core::marks::Level;
 use baomi_core::personnel::{AppointmentCondition, Category};
-use baomi_core::Lang;
+use baomi_core::{Describe, Lang};
 use baomi_store::{RecordFilter, WriteTx};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -1284,8 +1284,6 @@ pub struct RowReport {
 
 /// What names in cells resolve against: the importer's unit, its people and departments, the
 /// units, and the matters the importer may read; logins looked up once each.
-/// Held while an import runs (see `import`).
-static IMPORT_RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[derive(Debug, Default)]
 struct Names {
@@ -1294,6 +1292,9 @@ struct Names {
     units: Vec<(UnitId, String)>,
     matters: Vec<(MatterId, String)>,
     logins: HashMap<String, Option<PersonId>>,
+    /// What a scope's names are checked against (R1.7): the unit's people with their
+    /// departments (the only people a cell resolves to), every unit and the unit's departments.
+    org: Organisation,
 }
 
 impl Names {
@@ -1304,29 +1305,37 @@ impl Names {
         today: Date,
     ) -> ApiResult<Names> {
         let unit = principal.person.unit;
-        let people = load_all_for_update::<Person>(
+        let loaded = load_all_for_update::<Person>(
             tx,
             &RecordFilter {
                 unit: Some(unit.0),
                 ..RecordFilter::default()
             },
         )
-        .await?
-        .into_iter()
-        .map(|l| (l.value.id, l.value.name))
-        .collect();
-        let departments = tx
+        .await?;
+        let mut org = Organisation::default();
+        org.people = loaded
+            .iter()
+            .map(|l| l.value.subject().membership)
+            .collect();
+        let people = loaded
+            .into_iter()
+            .map(|l| (l.value.id, l.value.name))
+            .collect();
+        let departments: Vec<(DepartmentId, String)> = tx
             .list_departments(unit)
             .await?
             .into_iter()
             .map(|d| (d.id, d.name))
             .collect();
-        let units = tx
+        org.departments = departments.iter().map(|(id, _)| *id).collect();
+        let units: Vec<(UnitId, String)> = tx
             .list_units()
             .await?
             .into_iter()
             .map(|u| (u.id, u.name))
             .collect();
+        org.units = units.iter().map(|(id, _)| *id).collect();
         let matters = if kind == ImportKind::Carriers {
             let subject = principal.subject();
             load_all_for_update::<MatterRecord>(tx, &RecordFilter::default())
@@ -1345,6 +1354,7 @@ impl Names {
             departments,
             units,
             matters,
+            org,
             logins: HashMap::new(),
         })
     }
@@ -1755,6 +1765,20 @@ impl RowWork<'_> {
             }
         }
         self.resolved.insert("scope", Value::Array(shown));
+        // R1.7: the same check as a single registration — a person named in a group they do
+        // not belong to (a dormant grant, should they move there) is refused.
+        if let Err(e) = scope.check_names(&names.org) {
+            let mut error = RowError::new(
+                "scope",
+                e.code(),
+                e.describe(Lang::Zh),
+                e.describe(Lang::En),
+                lang,
+            )
+            .with_rule(e.rule().0);
+            error.status = StatusCode::UNPROCESSABLE_ENTITY.as_u16();
+            self.fail(error);
+        }
         Ok(scope)
     }
 }
@@ -2276,7 +2300,7 @@ async fn import(
 
     // One import at a time: it holds the store's write transaction for the whole file, and
     // every audited read waits behind it; a second import is told to retry.
-    let Ok(_running) = IMPORT_RUNNING.try_lock() else {
+    let Ok(_running) = state.import_running.try_lock() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "import_busy",

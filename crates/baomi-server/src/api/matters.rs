@@ -2634,7 +2634,7 @@ fn grant_view(g: &ClassifierGrant, today: Date) -> Value {
 /// `GET /api/v1/classifiers`: the classifier grants (who may classify, R1.5).
 pub async fn list_classifiers(
     State(state): State<AppState>,
-    _principal: Principal,
+    principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let (filter, order, descending) = query.to_filter()?;
@@ -2644,7 +2644,18 @@ pub async fn list_classifiers(
     let grants = ledger::load_all::<ClassifierGrant>(&mut tx, &filter, order, descending).await?;
     tx.finish().await?;
     let items: Vec<Value> = grants.iter().map(|l| grant_view(&l.value, today)).collect();
-    Ok(Json(json!(Page::of(items, page, per_page))))
+    let page = Page::of(items, page, per_page);
+    let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
+    // R13.1: every read is audited, this one too (who may classify, in which units).
+    common::audit_read(
+        &state,
+        &principal,
+        ObjectRef::new("classifier", "list"),
+        "classifier.list",
+        json!({ "ids": ids }),
+    )
+    .await?;
+    Ok(Json(json!(page)))
 }
 
 /// `POST /api/v1/classifiers` body.
@@ -2769,7 +2780,7 @@ fn authorisation_view(a: &AuthorisationRecord, today: Date) -> Value {
 /// `GET /api/v1/authorisations`: the authorisations to classify held by units (R1.4).
 pub async fn list_authorisations(
     State(state): State<AppState>,
-    _principal: Principal,
+    principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let (filter, order, descending) = query.to_filter()?;
@@ -2782,7 +2793,18 @@ pub async fn list_authorisations(
         .iter()
         .map(|l| authorisation_view(&l.value, today))
         .collect();
-    Ok(Json(json!(Page::of(items, page, per_page))))
+    let page = Page::of(items, page, per_page);
+    let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
+    // R13.1: every read is audited, this one too.
+    common::audit_read(
+        &state,
+        &principal,
+        ObjectRef::new("authorisation", "list"),
+        "authorisation.list",
+        json!({ "ids": ids }),
+    )
+    .await?;
+    Ok(Json(json!(page)))
 }
 
 /// `POST /api/v1/authorisations` body.

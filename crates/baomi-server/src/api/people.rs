@@ -1494,7 +1494,13 @@ async fn reset_password(
     let Some(target) = target else {
         return Err(ApiError::not_found().in_lang(lang));
     };
-    match password_reset(principal.person.unit, target.unit, target.category) {
+    let holds_rights = target.roles.iter().next().is_some() || !target.approver_roles.is_empty();
+    match password_reset(
+        principal.person.unit,
+        target.unit,
+        target.category,
+        holds_rights,
+    ) {
         PasswordReset::OtherUnit => Err(deny_role(
             &state,
             &principal,
@@ -1585,7 +1591,7 @@ async fn confirm_reset_password(
     let account = tx.account(person).await?;
     tx.finish().await?;
     let requester = account.as_ref().and_then(|a| a.reset_requested_by);
-    let allowed = |requester: PersonId, target: &Person| {
+    let allowed = |requester: PersonId, target: &Person, account: &baomi_store::Account| {
         may_confirm_password_reset(&ResetConfirmation {
             confirmer: principal.id(),
             confirmer_unit: principal.person.unit,
@@ -1593,6 +1599,8 @@ async fn confirm_reset_password(
             requester,
             target: target.id,
             target_unit: target.unit,
+            target_is_administrator: target.roles.administrator().is_some(),
+            target_active: !account.disabled && target.status != crate::people::PersonStatus::Left,
         })
     };
     let (Some(target), Some(requester)) = (target, requester) else {
@@ -1606,7 +1614,10 @@ async fn confirm_reset_password(
         .with_reason("no_pending_reset")
         .in_lang(lang));
     };
-    if !allowed(requester, &target) {
+    let Some(checked_account) = account.as_ref() else {
+        return Err(ApiError::not_found().in_lang(lang));
+    };
+    if !allowed(requester, &target, checked_account) {
         return Err(not_security_administrator(&state, &principal, person, action).await);
     }
     let (password, password_hash) = issue_one_time_password(&state, lang).await?;
@@ -1616,7 +1627,19 @@ async fn confirm_reset_password(
         tx.rollback().await?;
         return Err(ApiError::not_found().in_lang(lang));
     };
-    // Confirmed or withdrawn meanwhile: the request confirmed must be the one checked.
+    // Confirmed or withdrawn meanwhile, or the person changed (given an administrator role,
+    // disabled, left): the request confirmed must be the one checked, for the person as
+    // they are now.
+    let now_target = crate::ledger::load_for_update::<Person>(&mut tx, person.0)
+        .await?
+        .map(|l| l.value);
+    let still_allowed = now_target
+        .as_ref()
+        .is_some_and(|t| allowed(requester, t, &account));
+    if !still_allowed {
+        tx.rollback().await?;
+        return Err(not_security_administrator(&state, &principal, person, action).await);
+    }
     if account.reset_requested_by != Some(requester) {
         tx.rollback().await?;
         return Err(ApiError::conflict(
@@ -1724,6 +1747,16 @@ async fn reset_requests(
             })
         })
         .collect();
+    let persons: Vec<&Value> = items.iter().map(|v| &v["person"]).collect();
+    // R13.1: every read is audited, this one too.
+    crate::api::common::audit_read(
+        &state,
+        &principal,
+        ObjectRef::new("account", "reset-requests"),
+        "account.reset_requests",
+        json!({ "persons": persons }),
+    )
+    .await?;
     Ok(Json(json!({ "items": items, "total": items.len() })))
 }
 
