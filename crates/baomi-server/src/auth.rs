@@ -29,7 +29,8 @@
 //!   row in the database (`auth_generation`, by `baomi admin` too); the principal cache reads
 //!   it at most once a second, so a revocation made by another process (a console reset,
 //!   another server) takes effect within a second, and one made by this process at once.
-//! * A TOTP code is accepted once per account (the last used step is kept in process memory);
+//! * A TOTP code is accepted once per account (the last used step is kept on the account row
+//!   and advanced in the login's write transaction: once across servers and restarts);
 //!   replacing an enrolled second factor needs the current password and a current code;
 //!   enrolling the first one needs a fresh login (within [`FRESH_LOGIN`]) or the current
 //!   password, so a long-lived password-only session cannot bind an attacker's factor.
@@ -921,7 +922,7 @@ async fn login_inner(state: &AppState, request: LoginRequest) -> ApiResult<Respo
             // A code is accepted once: the step is claimed only with the right password, so
             // wrong guesses cannot use up the owner's codes.
             SecondFactor::Matched(step) => {
-                if state.totp_steps.claim(account.person.0, step) {
+                if totp::claim_step(&mut account, step) {
                     None
                 } else {
                     Some("totp_replayed")
@@ -1388,9 +1389,7 @@ pub async fn totp_confirm(
         } else {
             match old_step {
                 None => Some("bad_totp"),
-                Some(step) if !state.totp_steps.claim(account.person.0, step) => {
-                    Some("totp_replayed")
-                }
+                Some(step) if !totp::claim_step(&mut account, step) => Some("totp_replayed"),
                 Some(_) => None,
             }
         };
@@ -1421,6 +1420,9 @@ pub async fn totp_confirm(
         }
     }
     account.totp_secret = Some(confirm.secret.trim().to_ascii_uppercase());
+    // The code just shown for the new secret is used: it cannot log in as well (the old
+    // secret's steps no longer matter).
+    account.totp_last_step = i64::try_from(new_step).ok();
     tx.update_account(&account).await?;
     tx.append_audit(
         AuditDraft::new(now, principal.actor(), "auth.totp_enrol")
@@ -1429,8 +1431,6 @@ pub async fn totp_confirm(
     )
     .await?;
     state.commit_people_change(tx).await?;
-    // The code just shown for the new secret is used: it cannot log in as well.
-    state.totp_steps.reset(account.person.0, new_step);
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -1463,6 +1463,7 @@ pub fn account_for(person: PersonId, new: NewAccount, now: Timestamp) -> Account
         reset_requested_by: None,
         reset_requested: None,
         reset_login_pending: false,
+        totp_last_step: None,
     }
 }
 

@@ -186,8 +186,6 @@ pub struct AppState {
     /// Held while an import runs: one at a time per service (an import holds the store's
     /// writer for the whole file; a second one is told to retry).
     pub import_running: Arc<tokio::sync::Mutex<()>>,
-    /// The last TOTP step accepted per account (R13.1: a code is accepted once).
-    pub totp_steps: Arc<crate::totp::UsedSteps>,
 }
 
 /// Concurrent password checks: one per core, at least two.
@@ -210,7 +208,6 @@ impl AppState {
             generation: Arc::new(AtomicU64::new(1)),
             principals: Arc::new(crate::auth::PrincipalCache::default()),
             password_checks: Arc::new(Semaphore::new(password_check_permits())),
-            totp_steps: Arc::new(crate::totp::UsedSteps::default()),
             import_running: Arc::new(tokio::sync::Mutex::new(())),
         }
     }

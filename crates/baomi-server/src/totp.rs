@@ -7,8 +7,6 @@
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// Seconds per step.
 pub const STEP: i64 = 30;
@@ -102,46 +100,26 @@ pub fn verify_step(secret_base32: &str, code: &str, unix_seconds: i64) -> Option
 }
 
 /// Whether `code` is valid for `secret_base32` at `unix_seconds` (± [`WINDOW`] steps). Says
-/// nothing about replay: the service also claims the step in [`UsedSteps`].
+/// nothing about replay: the service also claims the step with [`claim_step`].
 pub fn verify(secret_base32: &str, code: &str, unix_seconds: i64) -> bool {
     verify_step(secret_base32, code, unix_seconds).is_some()
 }
 
-/// The last step accepted per account, so that a code is accepted once (RFC 6238 §5.2: a code
-/// seen by an onlooker, or sent twice, is refused for the rest of its window).
-///
-/// Kept in process memory: after a restart a code accepted in the last
-/// `(2 * WINDOW + 1) * STEP` seconds before it could be accepted once more (the password is
-/// still needed with it).
-#[derive(Debug, Default)]
-pub struct UsedSteps {
-    last: Mutex<HashMap<i64, u64>>,
-}
-
-impl UsedSteps {
-    fn with<R>(&self, f: impl FnOnce(&mut HashMap<i64, u64>) -> R) -> R {
-        match self.last.lock() {
-            Ok(mut map) => f(&mut map),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
+/// R13.1 (RFC 6238 §5.2): accepts `step` for `account` when it is later than the last step
+/// accepted for it, and records it on the account; `false` (a replay) otherwise. The caller
+/// holds the account as read in its write transaction and saves it there: the writers of
+/// every process sharing the database are serialised, so a code is accepted once across
+/// servers and across restarts.
+pub fn claim_step(account: &mut baomi_store::Account, step: u64) -> bool {
+    let Ok(step) = i64::try_from(step) else {
+        return false;
+    };
+    match account.totp_last_step {
+        Some(last) if step <= last => false,
+        _ => {
+            account.totp_last_step = Some(step);
+            true
         }
-    }
-
-    /// Accepts `step` for `account` when it is later than the last step accepted for it, and
-    /// records it; `false` (a replay) otherwise.
-    pub fn claim(&self, account: i64, step: u64) -> bool {
-        self.with(|map| match map.get(&account) {
-            Some(&last) if step <= last => false,
-            _ => {
-                map.insert(account, step);
-                true
-            }
-        })
-    }
-
-    /// Records `step` as the last one used for `account` whatever came before (a new secret
-    /// was enrolled with a code from this step; the old secret's steps no longer matter).
-    pub fn reset(&self, account: i64, step: u64) {
-        self.with(|map| map.insert(account, step));
     }
 }
 
@@ -239,14 +217,29 @@ mod tests {
 
     #[test]
     fn r13_1_totp_used_steps_accept_a_step_once_and_never_an_earlier_one() {
-        let used = UsedSteps::default();
-        assert!(used.claim(7, 100));
-        assert!(!used.claim(7, 100), "replay of the same step");
-        assert!(!used.claim(7, 99), "an earlier step after a later one");
-        assert!(used.claim(8, 100), "another account is apart");
-        assert!(used.claim(7, 101));
-        used.reset(7, 50);
-        assert!(!used.claim(7, 50));
-        assert!(used.claim(7, 51));
+        let new = |person| {
+            crate::auth::account_for(
+                baomi_core::ids::PersonId(person),
+                crate::auth::NewAccount {
+                    login: format!("p{person}"),
+                    password_hash: String::new(),
+                    must_change: false,
+                    totp_secret: None,
+                },
+                jiff::Timestamp::UNIX_EPOCH,
+            )
+        };
+        let (mut seven, mut eight) = (new(7), new(8));
+        assert!(claim_step(&mut seven, 100));
+        assert!(!claim_step(&mut seven, 100), "replay of the same step");
+        assert!(
+            !claim_step(&mut seven, 99),
+            "an earlier step after a later one"
+        );
+        assert!(claim_step(&mut eight, 100), "another account is apart");
+        assert!(claim_step(&mut seven, 101));
+        seven.totp_last_step = Some(50);
+        assert!(!claim_step(&mut seven, 50));
+        assert!(claim_step(&mut seven, 51));
     }
 }

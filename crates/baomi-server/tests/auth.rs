@@ -727,3 +727,30 @@ both_backends!(
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 );
+
+both_backends!(
+    r13_1_a_totp_code_is_not_accepted_again_on_another_server,
+    |server| async move {
+        // Found by the review after issue 18: the last used step lived in one process's
+        // memory, so a code seen on its way to one server could log in once more on another
+        // server sharing the database. It is kept on the account row now.
+        let code = code_of(&server, baomi_server::demo::DEMO_TOTP_AUDITOR);
+        let body = json!({ "login": "auditor", "password": DEMO_PASSWORD, "totp": code });
+        let (status, answer) = raw_login(&server.base, body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let store = baomi_store::Store::open(&server.db.url).await.unwrap();
+        let other = common::TestServer::serve(
+            std::sync::Arc::clone(&server.db),
+            store,
+            baomi_server::Config::default(),
+            server.clock.clone(),
+        )
+        .await;
+        let (status, answer) = raw_login(&other.base, body).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+        assert_eq!(
+            denied_with(&server.audit("auth.login").await, "totp_replayed"),
+            1
+        );
+    }
+);

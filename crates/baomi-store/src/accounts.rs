@@ -41,6 +41,8 @@ pub struct Account {
     /// The password was reset by administrators and the person has not logged in since: the
     /// next login is flagged to the auditor and the person is told.
     pub reset_login_pending: bool,
+    /// The last TOTP time step accepted (R13.1: a code is accepted once, on every server).
+    pub totp_last_step: Option<i64>,
 }
 
 impl std::fmt::Debug for Account {
@@ -120,7 +122,7 @@ impl std::fmt::Debug for Credential {
 
 const ACCOUNT_COLUMNS: &str = "person_id, login, password_hash, password_set_seconds, \
      must_change, totp_secret, failed_count, locked_until_seconds, lang, disabled, \
-     reset_requested_by, reset_requested_seconds, reset_login_pending";
+     reset_requested_by, reset_requested_seconds, reset_login_pending, totp_last_step";
 
 fn time(seconds: i64, what: &str, key: &str) -> Result<Timestamp, StoreError> {
     Timestamp::from_second(seconds).map_err(|e| StoreError::Corrupt {
@@ -156,6 +158,7 @@ fn decode_account(row: &AnyRow) -> Result<Account, StoreError> {
             .map(|s| time(s, "reset_requested", &key))
             .transpose()?,
         reset_login_pending: row.try_get::<i64, _>("reset_login_pending")? != 0,
+        totp_last_step: row.try_get("totp_last_step")?,
     })
 }
 
@@ -280,7 +283,7 @@ impl WriteTx {
         }
         run!(self, |c| sqlx::query(&format!(
             "INSERT INTO accounts ({ACCOUNT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(account.person.0)
         .bind(account.login.clone())
@@ -295,6 +298,7 @@ impl WriteTx {
         .bind(account.reset_requested_by.map(|p| p.0))
         .bind(account.reset_requested.map(|t| t.as_second()))
         .bind(i64::from(account.reset_login_pending))
+        .bind(account.totp_last_step)
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
@@ -308,7 +312,7 @@ impl WriteTx {
             "UPDATE accounts SET password_hash = $1, password_set_seconds = $2, must_change = $3, \
              totp_secret = $4, failed_count = $5, locked_until_seconds = $6, lang = $7, \
              disabled = $8, reset_requested_by = $9, reset_requested_seconds = $10, \
-             reset_login_pending = $11 WHERE person_id = $12",
+             reset_login_pending = $11, totp_last_step = $12 WHERE person_id = $13",
         )
         .bind(account.password_hash.clone())
         .bind(account.password_set.as_second())
@@ -321,6 +325,7 @@ impl WriteTx {
         .bind(account.reset_requested_by.map(|p| p.0))
         .bind(account.reset_requested.map(|t| t.as_second()))
         .bind(i64::from(account.reset_login_pending))
+        .bind(account.totp_last_step)
         .bind(account.person.0)
         .execute(&mut *c).await.map_err(StoreError::from)
         })?;
