@@ -1240,13 +1240,7 @@ async fn list_accounts(
     )
     .await?;
     let now = state.clock.now();
-    let mut tx = state.store.read().await?;
-    let accounts = tx.list_accounts().await?;
-    let people: Vec<Loaded<Person>> =
-        load_all(&mut tx, &RecordFilter::default(), RecordOrder::Id, false).await?;
-    tx.finish().await?;
-    let people: BTreeMap<PersonId, Person> =
-        people.into_iter().map(|l| (l.value.id, l.value)).collect();
+    let (accounts, people) = accounts_and_people(&state).await?;
     let items: Vec<AccountView> = accounts
         .iter()
         .map(|a| account_view(&state, a, people.get(&a.person), now))
@@ -1705,6 +1699,19 @@ async fn not_security_administrator(
     .await
 }
 
+/// Every account, and every person by id (to name them).
+async fn accounts_and_people(
+    state: &AppState,
+) -> ApiResult<(Vec<baomi_store::Account>, BTreeMap<PersonId, Person>)> {
+    let mut tx = state.store.read().await?;
+    let accounts = tx.list_accounts().await?;
+    let people: Vec<Loaded<Person>> =
+        load_all(&mut tx, &RecordFilter::default(), RecordOrder::Id, false).await?;
+    tx.finish().await?;
+    let people = people.into_iter().map(|l| (l.value.id, l.value)).collect();
+    Ok((accounts, people))
+}
+
 /// `GET /api/v1/accounts/reset-requests`: the resets waiting for the security administrator
 /// of the caller's unit.
 async fn reset_requests(
@@ -1723,13 +1730,7 @@ async fn reset_requests(
         )
         .await);
     }
-    let mut tx = state.store.read().await?;
-    let accounts = tx.list_accounts().await?;
-    let people: Vec<Loaded<Person>> =
-        load_all(&mut tx, &RecordFilter::default(), RecordOrder::Id, false).await?;
-    tx.finish().await?;
-    let people: BTreeMap<PersonId, Person> =
-        people.into_iter().map(|l| (l.value.id, l.value)).collect();
+    let (accounts, people) = accounts_and_people(&state).await?;
     let items: Vec<Value> = accounts
         .iter()
         .filter_map(|a| {
