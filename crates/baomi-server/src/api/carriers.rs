@@ -556,21 +556,7 @@ fn bad(field: &str, zh: &str, en: &str) -> Halt {
 
 /// The JSON body as `T`; an empty body reads as `{}`.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Halt> {
-    let text = if body.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        body
-    };
-    serde_json::from_slice(text).map_err(|e| {
-        let shown: String = e.to_string().chars().take(200).collect();
-        Halt::Api(
-            ApiError::bad_request(
-                format!("请求内容有误：{shown}"),
-                format!("malformed request: {shown}"),
-            )
-            .with_reason("invalid_body"),
-        )
-    })
+    super::reject::parse_json(body).map_err(Halt::Api)
 }
 
 async fn person_w(tx: &mut WriteTx, id: PersonId, field: &str) -> Result<Person, Halt> {

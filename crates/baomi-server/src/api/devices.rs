@@ -1022,15 +1022,8 @@ fn parse_command(
         _ => String::new(),
     };
     object.insert("action".to_owned(), Value::String(action.to_owned()));
-    let command = serde_json::from_value::<DeviceCommand>(Value::Object(object)).map_err(|e| {
-        let shown: String = e.to_string().chars().take(200).collect();
-        ApiError::bad_request(
-            format!("请求内容有误：{shown}"),
-            format!("malformed request: {shown}"),
-        )
-        .with_reason("invalid_body")
-        .in_lang(principal.lang)
-    })?;
+    let command = super::reject::from_value::<DeviceCommand>(Value::Object(object))
+        .map_err(|e| e.in_lang(principal.lang))?;
     Ok((command, reason))
 }
 

@@ -795,14 +795,7 @@ async fn refuse(
 }
 
 fn parse_body<T: DeserializeOwned>(principal: &Principal, body: Value) -> ApiResult<T> {
-    serde_json::from_value(body).map_err(|e| {
-        ApiError::bad_request(
-            format!("请求内容无效：{e}"),
-            format!("invalid request body: {e}"),
-        )
-        .with_reason("invalid_body")
-        .in_lang(principal.lang)
-    })
+    super::reject::from_value(body).map_err(|e| e.in_lang(principal.lang))
 }
 
 fn parse_level(principal: &Principal, field: &str, code: &str) -> ApiResult<Level> {
