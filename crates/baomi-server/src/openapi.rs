@@ -489,7 +489,8 @@ pub fn statuses(route: &RouteDoc) -> Vec<u16> {
     if !route.public {
         out.extend([401, 403]);
     }
-    if route.public && route.path == "/api/v1/auth/login" {
+    // Signing in, and re-entering one's password, can meet the lockout.
+    if route.path.starts_with("/api/v1/auth/") {
         out.extend([401, 403, 423]);
     }
     if !path_params(route.path).is_empty() || route.method == "POST" {
