@@ -217,6 +217,15 @@ both_backends!(
         assert_eq!(response.status(), 405);
         let body: Value = response.json().await.unwrap();
         assert_error_shape("wrong method", 405, &body);
+        // A path the API does not have: the JSON 404, whatever the method.
+        for (status, body) in [
+            officer.get("/api/v1/no-such-ledger").await,
+            officer.post("/api/v2/anything", json!({})).await,
+            server.anonymous().get("/api/nothing").await,
+        ] {
+            assert_eq!(status, 404, "{body}");
+            assert_error_shape("unknown path", 404, &body);
+        }
         // A body over the JSON limit: 413.
         let big = format!(
             "{{\"reason\":\"{}\"}}",

@@ -118,6 +118,13 @@ async fn bounded_json(request: Request, next: Next) -> Response {
         .await
 }
 
+/// A path under `/api/` that no route has.
+async fn unknown_path(request: Request) -> Response {
+    ApiError::not_found()
+        .in_lang(reject::request_lang(&request))
+        .into_response()
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -138,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(reminders::routes())
         .merge(crate::openapi::routes())
+        // Any other path under /api/ is not part of the API: the JSON 404, any method.
+        .route("/api/{*rest}", axum::routing::any(unknown_path))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(bounded_json))
