@@ -189,6 +189,9 @@ fn device_commands(generator: &mut SchemaGenerator) -> schemars::Schema {
             Value::Object(o) => {
                 if let Some(Value::Array(req)) = o.get_mut("required") {
                     req.retain(|f| f != "action");
+                    if req.is_empty() {
+                        o.remove("required");
+                    }
                 }
                 if let Some(Value::Object(props)) = o.get_mut("properties") {
                     if props.contains_key("action") {
