@@ -69,6 +69,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// or departments, limited within them to named persons. Rank alone never grants knowledge, so
 /// there is no "whole unit" entry: every group names its persons.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct KnowledgeScope {
     /// Persons named directly.
     pub persons: BTreeSet<PersonId>,
@@ -78,6 +79,7 @@ pub struct KnowledgeScope {
 
 /// A unit or department in a knowledge scope, limited to named persons (R1.7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ScopeGroup {
     /// The unit or department.
     pub holder: ScopeHolder,
@@ -87,6 +89,7 @@ pub struct ScopeGroup {
 
 /// The organisation a [`ScopeGroup`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum ScopeHolder {
     /// A whole unit (still limited to named persons).
@@ -396,6 +399,7 @@ impl Describe for ScopeError {
 /// permissions in [`decide`]; the ordinary roles exist for the workflows that need them
 /// (approvals, classification) and add nothing to what a person may know (R1.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 系统管理员 — runs the service and user accounts; no rights, no audit trail (R5.3).

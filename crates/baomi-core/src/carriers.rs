@@ -119,6 +119,7 @@ impl CarrierFamily {
 
 /// The kind of a classified carrier (R3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CarrierKind {
     /// 文件 — a paper document.
@@ -944,6 +945,7 @@ pub struct NewCopy {
 
 /// The role in which an approval was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApproverRole {
     /// 机关、单位负责人 — the head of the unit.
@@ -1158,6 +1160,7 @@ fn check_destruction_method(method: &DestructionMethod) -> Result<(), CarrierRef
 /// How a carrier is transmitted (R3.5). Ordinary post and express are listed so that they can
 /// be refused by name (and reported as the R10.1 violation).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TransmissionChannel {
     /// 机要交通 — confidential transport.
@@ -1211,6 +1214,7 @@ impl TransmissionChannel {
 
 /// Where a carrier is carried out to (R3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CarryDestination {
     /// Out of the office, inside the country, not a foreign-related activity.
@@ -1243,6 +1247,7 @@ impl CarryDestination {
 
 /// How a carrier is repaired (R3.8).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RepairArrangement {
     /// By the unit's own technical staff (the first choice).
@@ -1318,6 +1323,7 @@ pub fn check_repair_arrangement(
 
 /// How a carrier is destroyed (R3.9).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DestructionMethod {
     /// Handed to the destruction body designated by the confidentiality administration.

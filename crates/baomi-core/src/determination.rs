@@ -749,6 +749,7 @@ pub const REVIEW_INTERVAL_YEARS: u16 = 1;
 
 /// Why a matter was declassified before its period ended (R1.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EarlyGround {
     /// The catalogue (or the law behind it) changed so that it is no longer secret.

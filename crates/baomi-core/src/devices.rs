@@ -52,6 +52,7 @@ pub fn device_level(handled: impl IntoIterator<Item = Level>) -> Level {
 
 /// The kind of a device (R4, R3.1 for storage media).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// 台式计算机.
@@ -251,6 +252,7 @@ impl Peripheral {
 /// How a device leaves the unit other than by scrapping (R4.1, R4.7). Repurposing a device for
 /// non-classified use is [`DeviceAction::Declassify`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Disposal {
     /// 赠送.
@@ -1111,6 +1113,7 @@ impl Describe for DeviceRefusal {
 /// with a shorter password, and **biometrics** for Top Secret. Only those change the password
 /// rule; see [`PasswordPolicy`] for the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SecondFactor {
     /// IC 卡 — an R4.2 token.

@@ -10,6 +10,7 @@ use std::fmt;
 
 /// The language a person reads. Chinese is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Simplified Chinese (zh-CN), the default.

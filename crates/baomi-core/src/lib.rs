@@ -31,3 +31,20 @@ pub mod violations;
 mod i18n;
 
 pub use i18n::{date_text, Describe, Lang, RuleId};
+
+/// JSON Schemas for the types that need a hand-written one (dates), with the `schemars`
+/// feature: the service describes its requests with them (its OpenAPI document).
+#[cfg(feature = "schemars")]
+pub mod schema {
+    use schemars::{json_schema, Schema, SchemaGenerator};
+
+    /// A calendar date, `2026-03-02`.
+    pub fn date(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "date" })
+    }
+
+    /// A calendar date or null.
+    pub fn date_or_null(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "null"], "format": "date" })
+    }
+}

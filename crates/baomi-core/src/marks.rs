@@ -27,6 +27,7 @@ use std::fmt;
 
 /// A classification level (R1.1), lowest first: `Level::TopSecret > Level::Secret`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Not classified at all; anyone may read it.
@@ -126,6 +127,7 @@ impl fmt::Display for Level {
 
 /// The period of a mark (R1.2, R1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Term {
     /// A number of years counted from the date of classification: `机密★10年`.
@@ -136,6 +138,7 @@ pub enum Term {
     /// Declassified on a fixed date: `秘密★2031年6月30日`.
     Until {
         /// The day on which the matter is declassified.
+        #[cfg_attr(feature = "schemars", schemars(schema_with = "crate::schema::date"))]
         date: Date,
     },
     /// Declassified when a condition is recorded as met: `机密★工程竣工后`.

@@ -24,6 +24,7 @@ use std::ops::RangeInclusive;
 /// The category of a person in a classified post (R2.1). The mapping to levels is practice:
 /// core handles Top Secret, important Confidential, general Secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 一般涉密人员 — may handle up to Secret.
@@ -87,6 +88,7 @@ impl Category {
 
 /// A condition of appointment to a classified post (R2.2; seed 004).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentCondition {
     /// Holds the nationality of the People's Republic of China.

@@ -672,7 +672,7 @@ fn credential_kind_code(kind: CredentialKind) -> &'static str {
 }
 
 /// `POST /api/v1/auth/login`.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct LoginRequest {
     /// Login name.
     pub login: String,
@@ -1106,7 +1106,7 @@ pub async fn me(
 }
 
 /// `POST /api/v1/auth/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct PasswordChange {
     /// The current password.
     pub current: String,
@@ -1211,7 +1211,7 @@ pub async fn change_password(
 }
 
 /// `POST /api/v1/auth/lang` `{"lang":"en"}`: the interface language, kept per user.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct LangChange {
     /// `zh` or `en`.
     pub lang: Lang,
@@ -1261,7 +1261,7 @@ pub async fn totp_begin(
 }
 
 /// Confirms a TOTP enrolment.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct TotpConfirm {
     /// The secret from [`totp_begin`].
     pub secret: String,

@@ -33,6 +33,7 @@ async fn upload(
     }
     let response = request.send().await.unwrap();
     let status = response.status();
+    client.record("POST", path, status);
     (status, response.json().await.unwrap_or(Value::Null))
 }
 

@@ -468,7 +468,7 @@ async fn show(
 }
 
 /// `approve` and `refuse` bodies.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct DecisionBody {
     /// The role approved in; default: the first of the needed roles the approver holds.
     #[serde(default)]

@@ -556,21 +556,7 @@ fn bad(field: &str, zh: &str, en: &str) -> Halt {
 
 /// The JSON body as `T`; an empty body reads as `{}`.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Halt> {
-    let text = if body.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        body
-    };
-    serde_json::from_slice(text).map_err(|e| {
-        let shown: String = e.to_string().chars().take(200).collect();
-        Halt::Api(
-            ApiError::bad_request(
-                format!("请求内容有误：{shown}"),
-                format!("malformed request: {shown}"),
-            )
-            .with_reason("invalid_body"),
-        )
-    })
+    super::reject::parse_json(body).map_err(Halt::Api)
 }
 
 async fn person_w(tx: &mut WriteTx, id: PersonId, field: &str) -> Result<Person, Halt> {
@@ -640,44 +626,46 @@ fn parse_marking(text: &str) -> Result<CarrierMarking, Halt> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct CustodyBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct CustodyBody {
     holder: Option<PersonId>,
     location: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct LendBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct LendBody {
     to: Option<PersonId>,
+    #[schemars(schema_with = "baomi_core::schema::date")]
     due: Date,
     #[serde(default)]
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct ReturnBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct ReturnBody {
     received_by: Option<PersonId>,
     face_to_face: bool,
     inventory_matches: bool,
 }
 
-#[derive(Debug, Deserialize)]
-struct TransmitBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct TransmitBody {
     channel: TransmissionChannel,
     to: UnitId,
 }
 
-#[derive(Debug, Deserialize)]
-struct ReceiveBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct ReceiveBody {
     by: Option<PersonId>,
     location: String,
     face_to_face: bool,
     inventory_matches: bool,
 }
 
-#[derive(Debug, Deserialize)]
-struct CarryOutBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct CarryOutBody {
     by: Option<PersonId>,
+    #[schemars(schema_with = "baomi_core::schema::date")]
     due: Date,
     #[serde(default = "domestic")]
     destination: CarryDestination,
@@ -690,32 +678,34 @@ fn domestic() -> CarryDestination {
     CarryDestination::Domestic
 }
 
-#[derive(Debug, Deserialize)]
-struct RepairBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct RepairBody {
     arrangement: RepairArrangement,
     #[serde(default)]
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct DestroyBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct DestroyBody {
     method: Option<DestructionMethod>,
     #[serde(default)]
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct DeclassifyBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct DeclassifyBody {
+    #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     matter_declassified_on: Option<Date>,
 }
 
-#[derive(Debug, Deserialize)]
-struct RemarkBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct RemarkBody {
     marking: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct ReleaseBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct ReleaseBody {
     #[serde(default)]
     reason: String,
 }
@@ -1070,7 +1060,7 @@ async fn approvals_about(
 // ---------------------------------------------------------------------------------------------
 
 /// `POST /api/v1/carriers`: R3.2 registration.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct RegisterBody {
     /// The unit-wide number.
     pub number: String,
@@ -1924,8 +1914,8 @@ pub struct CopyParams {
     pub location: Location,
 }
 
-#[derive(Debug, Deserialize)]
-struct CopyBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct CopyBody {
     number: String,
     copy: Option<u32>,
     kind: Option<CarrierKind>,
@@ -2324,8 +2314,8 @@ async fn unit_carriers(tx: &mut WriteTx, unit: UnitId) -> ApiResult<Vec<Carrier>
         .collect())
 }
 
-#[derive(Debug, Deserialize)]
-struct StartBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct StartBody {
     unit: Option<UnitId>,
 }
 
@@ -2398,7 +2388,7 @@ fn halt_plain(h: Halt, lang: Lang) -> ApiError {
 }
 
 /// One carrier seen, as typed.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct FoundBody {
     /// The number read on it.
     pub number: String,
@@ -2410,8 +2400,8 @@ pub struct FoundBody {
     pub location: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct ObserveBody {
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct ObserveBody {
     found: Vec<FoundBody>,
 }
 

@@ -75,9 +75,10 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 
 /// The record of a passed security test (R4.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecurityTest {
     /// The day of the test.
+    #[schemars(schema_with = "baomi_core::schema::date")]
     pub on: Date,
     /// Who tested (the testing body).
     pub by: String,
@@ -87,9 +88,10 @@ pub struct SecurityTest {
 
 /// The device's password as last recorded (R4.2): never the password, only when it changed
 /// and which second factor is used with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PasswordRecord {
     /// The day it was last changed.
+    #[schemars(schema_with = "baomi_core::schema::date")]
     pub last_changed: Date,
     /// The second factor in use, if any.
     #[serde(default)]
@@ -567,7 +569,7 @@ fn password_status_text(status: &str, lang: Lang) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 
 /// `POST /api/v1/devices`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewDevice {
     /// What it is.
     pub kind: DeviceKind,
@@ -784,7 +786,7 @@ pub(crate) async fn register_in(
 
 /// A step in a device's life as asked over HTTP: the core's actions without their approvals
 /// (the inbox supplies those), plus two ledger edits (`assign`, `password`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DeviceCommand {
     /// R4.1: into use; a classified device with its passed security test.
@@ -806,6 +808,7 @@ pub enum DeviceCommand {
         #[serde(default)]
         by: Option<PersonId>,
         /// To be back by.
+        #[schemars(schema_with = "baomi_core::schema::date")]
         due: Date,
         /// Where to.
         #[serde(default)]
@@ -856,6 +859,7 @@ pub enum DeviceCommand {
     Password {
         /// The day (default today).
         #[serde(default)]
+        #[schemars(schema_with = "baomi_core::schema::date_or_null")]
         changed_on: Option<Date>,
         /// The second factor used with it.
         #[serde(default)]
@@ -1022,15 +1026,8 @@ fn parse_command(
         _ => String::new(),
     };
     object.insert("action".to_owned(), Value::String(action.to_owned()));
-    let command = serde_json::from_value::<DeviceCommand>(Value::Object(object)).map_err(|e| {
-        let shown: String = e.to_string().chars().take(200).collect();
-        ApiError::bad_request(
-            format!("请求内容有误：{shown}"),
-            format!("malformed request: {shown}"),
-        )
-        .with_reason("invalid_body")
-        .in_lang(principal.lang)
-    })?;
+    let command = super::reject::from_value::<DeviceCommand>(Value::Object(object))
+        .map_err(|e| e.in_lang(principal.lang))?;
     Ok((command, reason))
 }
 

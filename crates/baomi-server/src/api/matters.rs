@@ -795,14 +795,7 @@ async fn refuse(
 }
 
 fn parse_body<T: DeserializeOwned>(principal: &Principal, body: Value) -> ApiResult<T> {
-    serde_json::from_value(body).map_err(|e| {
-        ApiError::bad_request(
-            format!("请求内容无效：{e}"),
-            format!("invalid request body: {e}"),
-        )
-        .with_reason("invalid_body")
-        .in_lang(principal.lang)
-    })
+    super::reject::from_value(body).map_err(|e| e.in_lang(principal.lang))
 }
 
 fn parse_level(principal: &Principal, field: &str, code: &str) -> ApiResult<Level> {
@@ -1381,7 +1374,7 @@ fn escalation_ref(id: i64) -> ObjectRef {
 }
 
 /// A knowledge scope as a request gives it: `persons` and/or `groups` (each may be omitted).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct ScopeInput {
     /// Persons named directly.
     #[serde(default)]
@@ -1401,7 +1394,7 @@ impl From<ScopeInput> for KnowledgeScope {
 }
 
 /// What a handling officer proposes (R1.6); also the body of an unclear matter (R1.10).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ProposalInput {
     /// What the matter is.
     pub title: String,
@@ -2010,7 +2003,7 @@ fn effect_value(effect: &impl Serialize) -> Value {
 }
 
 /// `POST /api/v1/matters/{id}/change` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ChangeInput {
     /// The new mark as text (sets level and period at once).
     #[serde(default)]
@@ -2118,7 +2111,7 @@ async fn period_override_of(
 }
 
 /// `POST /api/v1/matters/{id}/extend` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ExtendInput {
     /// The whole new period as a mark (its level must be the matter's).
     #[serde(default)]
@@ -2195,7 +2188,7 @@ pub async fn extend_matter(
 }
 
 /// `POST /api/v1/matters/{id}/declassify` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct DeclassifyInput {
     /// `catalogue_changed` or `no_longer_harmful`.
     pub ground: EarlyGround,
@@ -2226,7 +2219,7 @@ pub async fn declassify_matter(
 }
 
 /// The body of a step that only needs a reason.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ReasonInput {
     /// Why.
     #[serde(default)]
@@ -2279,7 +2272,7 @@ pub async fn condition_met(
 // ───────────────────────────────────────── Escalations ─────────────────────────────────────────
 
 /// `POST /api/v1/escalations` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EscalationInput {
     /// An unclear matter: the proposal, protected at once (R1.10).
@@ -2485,7 +2478,7 @@ pub async fn get_escalation(
 }
 
 /// The body of an escalation step.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct StepInput {
     /// The level decided or answered (`decide`, `answer`).
     #[serde(default)]
@@ -2659,7 +2652,7 @@ pub async fn list_classifiers(
 }
 
 /// `POST /api/v1/classifiers` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct GrantInput {
     /// The person.
     pub person: PersonId,
@@ -2676,6 +2669,7 @@ pub struct GrantInput {
     pub trained: bool,
     /// The last day the certificate is valid.
     #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     pub certificate_expires: Option<Date>,
 }
 
@@ -2808,7 +2802,7 @@ pub async fn list_authorisations(
 }
 
 /// `POST /api/v1/authorisations` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct AuthorisationInput {
     /// The unit authorised.
     pub unit: UnitId,
@@ -2820,6 +2814,7 @@ pub struct AuthorisationInput {
     pub subject_areas: Vec<String>,
     /// The first day it applies (default: today).
     #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     pub granted_on: Option<Date>,
 }
 
@@ -2921,10 +2916,11 @@ pub async fn grant_authorisation(
 }
 
 /// `POST /api/v1/authorisations/{id}/withdraw` body.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct WithdrawInput {
     /// From which day it no longer applies (default: today).
     #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     pub on: Option<Date>,
 }
 

@@ -10,6 +10,7 @@ pub mod import;
 pub mod matters;
 pub mod org;
 pub mod people;
+pub mod reject;
 pub mod reminders;
 
 use crate::auth;
@@ -22,7 +23,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use baomi_core::Lang;
 use serde_json::Value;
 
 /// Largest request body accepted (imports are the largest legitimate bodies).
@@ -67,12 +67,7 @@ async fn bounded_json(request: Request, next: Next) -> Response {
             .to_str()
             .map_or(true, |ct| ct.to_ascii_lowercase().contains("json")),
     };
-    let lang = request
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.trim_start().starts_with("en"))
-        .map_or(Lang::Zh, |_| Lang::En);
+    let lang = reject::request_lang(&request);
     let reads = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -123,6 +118,13 @@ async fn bounded_json(request: Request, next: Next) -> Response {
         .await
 }
 
+/// A path under `/api/` that no route has.
+async fn unknown_path(request: Request) -> Response {
+    ApiError::not_found()
+        .in_lang(reject::request_lang(&request))
+        .into_response()
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -143,8 +145,11 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(reminders::routes())
         .merge(crate::openapi::routes())
+        // Any other path under /api/ is not part of the API: the JSON 404, any method.
+        .route("/api/{*rest}", axum::routing::any(unknown_path))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(bounded_json))
+        .layer(middleware::from_fn(reject::json_rejections))
         .with_state(state)
 }

@@ -75,7 +75,7 @@ async fn list(State(state): State<AppState>, _principal: Principal) -> ApiResult
 }
 
 /// `POST /api/v1/units`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewUnit {
     /// Name.
     pub name: String,
@@ -147,7 +147,7 @@ async fn create_unit(
 }
 
 /// `POST /api/v1/units/{id}/departments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewDepartment {
     /// Name, unique within the unit.
     pub name: String,

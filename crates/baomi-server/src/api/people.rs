@@ -482,7 +482,7 @@ pub(crate) async fn require_office(
 }
 
 /// `POST /api/v1/people`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewPerson {
     /// Full name.
     pub name: String,
@@ -500,6 +500,7 @@ pub struct NewPerson {
     pub checklist: Vec<AppointmentCondition>,
     /// The day the on-post commitment was signed (default today when the checklist says so).
     #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     pub commitment_signed_on: Option<Date>,
 }
 
@@ -665,9 +666,10 @@ async fn load_in_unit(
 }
 
 /// `POST /api/v1/people/{id}/training`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct NewTraining {
     /// The day of the session (not after today).
+    #[schemars(schema_with = "baomi_core::schema::date")]
     pub on: Date,
     /// Minutes (1 to 1440).
     pub minutes: u32,
@@ -749,10 +751,11 @@ async fn add_training(
 }
 
 /// `POST /api/v1/people/{id}/commitment`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct Commitment {
     /// The day it was signed (default today).
     #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     pub signed_on: Option<Date>,
 }
 
@@ -806,10 +809,11 @@ async fn sign_commitment(
 }
 
 /// `POST /api/v1/people/{id}/leave`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct Leaving {
     /// The day they leave the post (default today).
     #[serde(default)]
+    #[schemars(schema_with = "baomi_core::schema::date_or_null")]
     pub left_on: Option<Date>,
     /// The detachment period in months (default: the category's shortest).
     #[serde(default)]
@@ -978,14 +982,14 @@ async fn leave(
 // ---------------------------------------------------------------------------------------------
 
 /// `POST /api/v1/people/{id}/roles` `{"roles": [...]}`: the whole set.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct RolesBody {
     /// The roles the person is to hold.
     pub roles: Vec<Role>,
 }
 
 /// `POST /api/v1/people/{id}/approver-roles` `{"approver_roles": [...]}`: the whole set.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ApproverRolesBody {
     /// The approver roles the person is to hold in their unit.
     pub approver_roles: Vec<ApproverRole>,
@@ -1258,7 +1262,7 @@ async fn list_accounts(
 }
 
 /// `POST /api/v1/accounts`.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewAccountBody {
     /// The existing person.
     pub person: PersonId,
@@ -1279,7 +1283,7 @@ impl std::fmt::Debug for NewAccountBody {
 
 /// `POST /api/v1/accounts/{person}/reset-password` (`{}`): the administrator no longer
 /// chooses the password (R5.3); a `password` sent is refused.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 pub struct ResetBody {
     /// Refused when present: the reset issues a one-time password.
     #[serde(default)]

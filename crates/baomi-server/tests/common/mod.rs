@@ -22,7 +22,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::{Connection, Executor};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::oneshot;
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -119,6 +119,89 @@ impl TestDb {
     }
 }
 
+/// The API contract check (issue 18, finding 12), on for every test that uses this harness:
+/// every request a [`Client`] makes under `/api/v1/` must be an operation of the served
+/// OpenAPI document (`baomi_server::openapi::document()`, built once per process), and every
+/// status it answers one that the operation documents. Misses are collected per server and
+/// fail the test when the server is dropped (unless the test already failed). A request to
+/// a path the document does not have passes only if the router answered 404 or 405 (probes
+/// of what is not part of the API). `BAOMI_TEST_CONTRACT=0` turns the check off.
+#[derive(Debug, Default)]
+pub struct Contract {
+    misses: Mutex<Vec<String>>,
+    checked: AtomicU64,
+}
+
+/// (method, path template segments, documented statuses) of every operation.
+type Operations = Vec<(String, Vec<String>, Vec<u16>)>;
+
+fn operations() -> &'static Operations {
+    static OPS: OnceLock<Operations> = OnceLock::new();
+    OPS.get_or_init(|| {
+        let doc = baomi_server::openapi::document();
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let statuses = op["responses"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(|c| c.parse().unwrap())
+                    .collect();
+                let segments = path.split('/').map(str::to_owned).collect();
+                out.push((method.to_uppercase(), segments, statuses));
+            }
+        }
+        out
+    })
+}
+
+impl Contract {
+    fn enabled() -> bool {
+        std::env::var("BAOMI_TEST_CONTRACT").map_or(true, |v| v != "0")
+    }
+
+    /// Checks one answered request against the document.
+    pub fn check(&self, method: &str, path: &str, status: u16) {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        if !path.starts_with("/api/v1/") || !Contract::enabled() {
+            return;
+        }
+        self.checked.fetch_add(1, Ordering::Relaxed);
+        let segments: Vec<&str> = path.split('/').collect();
+        // The operation the router would pick: the matching template with most literal segments.
+        let best = operations()
+            .iter()
+            .filter(|(m, t, _)| {
+                m == method
+                    && t.len() == segments.len()
+                    && t.iter()
+                        .zip(&segments)
+                        .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+            })
+            .max_by_key(|(_, t, _)| t.iter().filter(|t| !t.starts_with('{')).count());
+        let miss = match best {
+            None if matches!(status, 404 | 405) => None,
+            None => Some(format!(
+                "{method} {path} → {status}: no such operation in the document"
+            )),
+            Some((_, template, statuses)) if !statuses.contains(&status) => Some(format!(
+                "{method} {} ({path}) → {status}: not documented (documents {statuses:?})",
+                template.join("/")
+            )),
+            Some(_) => None,
+        };
+        if let Some(miss) = miss {
+            self.misses.lock().unwrap().push(miss);
+        }
+    }
+
+    /// The misses so far.
+    pub fn misses(&self) -> Vec<String> {
+        self.misses.lock().unwrap().clone()
+    }
+}
+
 /// A running service over a seeded database.
 pub struct TestServer {
     pub db: Arc<TestDb>,
@@ -126,6 +209,8 @@ pub struct TestServer {
     pub clock: Clock,
     pub store: Store,
     pub state: AppState,
+    /// The API contract check of this server's clients.
+    pub contract: Arc<Contract>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -164,6 +249,7 @@ impl TestServer {
             clock,
             store,
             state,
+            contract: Arc::new(Contract::default()),
             shutdown: Some(tx),
             task: Some(task),
         }
@@ -239,6 +325,7 @@ impl TestServer {
             cookie: None,
             csrf: None,
             bearer: Some(body["token"].as_str().unwrap().to_owned()),
+            contract: Some(Arc::clone(&self.contract)),
         }
     }
 
@@ -276,6 +363,7 @@ impl TestServer {
             cookie,
             csrf: body["csrf"].as_str().map(str::to_owned),
             bearer: None,
+            contract: Some(Arc::clone(&self.contract)),
         })
     }
 
@@ -287,6 +375,7 @@ impl TestServer {
             cookie: None,
             csrf: None,
             bearer: None,
+            contract: Some(Arc::clone(&self.contract)),
         }
     }
 
@@ -309,6 +398,20 @@ impl TestServer {
     }
 }
 
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let misses = self.contract.misses();
+        if !misses.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} of {} API requests do not match the OpenAPI document (issue 18, finding 12):\n{}",
+                misses.len(),
+                self.contract.checked.load(Ordering::Relaxed),
+                misses.join("\n")
+            );
+        }
+    }
+}
+
 /// An HTTP client logged in as someone (or no one).
 #[derive(Clone)]
 pub struct Client {
@@ -317,9 +420,18 @@ pub struct Client {
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     pub bearer: Option<String>,
+    /// Where answered requests are checked against the API document (see [`Contract`]).
+    pub contract: Option<Arc<Contract>>,
 }
 
 impl Client {
+    /// Checks an answered request made outside the helpers (a raw upload, say).
+    pub fn record(&self, method: &str, path: &str, status: StatusCode) {
+        if let Some(contract) = &self.contract {
+            contract.check(method, path, status.as_u16());
+        }
+    }
+
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(cookie) = &self.cookie {
@@ -342,15 +454,19 @@ impl Client {
             .await
             .unwrap();
         let status = response.status();
+        self.record("GET", path, status);
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// GET, answering the raw response (exports).
     pub async fn get_raw(&self, path: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path)
+        let response = self
+            .request(reqwest::Method::GET, path)
             .send()
             .await
-            .unwrap()
+            .unwrap();
+        self.record("GET", path, response.status());
+        response
     }
 
     /// POST JSON, answering (status, JSON body or Null).
@@ -362,6 +478,7 @@ impl Client {
             .await
             .unwrap();
         let status = response.status();
+        self.record("POST", path, status);
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
