@@ -1313,8 +1313,7 @@ impl Names {
             },
         )
         .await?;
-        let mut org = Organisation::default();
-        org.people = loaded
+        let members = loaded
             .iter()
             .map(|l| l.value.subject().membership)
             .collect();
@@ -1328,14 +1327,17 @@ impl Names {
             .into_iter()
             .map(|d| (d.id, d.name))
             .collect();
-        org.departments = departments.iter().map(|(id, _)| *id).collect();
         let units: Vec<(UnitId, String)> = tx
             .list_units()
             .await?
             .into_iter()
             .map(|u| (u.id, u.name))
             .collect();
-        org.units = units.iter().map(|(id, _)| *id).collect();
+        let org = Organisation {
+            people: members,
+            units: units.iter().map(|(id, _)| *id).collect(),
+            departments: departments.iter().map(|(id, _)| *id).collect(),
+        };
         let matters = if kind == ImportKind::Carriers {
             let subject = principal.subject();
             load_all_for_update::<MatterRecord>(tx, &RecordFilter::default())
