@@ -100,6 +100,18 @@ impl TestDb {
         }
     }
 
+    /// A SQLite database at `path` (a file that does not exist yet; the caller keeps its
+    /// folder, e.g. a small file system mounted for a fault test).
+    #[allow(dead_code)]
+    pub fn sqlite_at(path: &std::path::Path) -> TestDb {
+        TestDb {
+            backend: Backend::Sqlite,
+            url: path.display().to_string(),
+            postgres: None,
+            _dir: None,
+        }
+    }
+
     /// A raw connection, bypassing the store (to play the database owner).
     pub async fn raw(&self) -> sqlx::AnyConnection {
         sqlx::any::install_default_drivers();
