@@ -67,13 +67,35 @@ pub struct WrittenCheckpoint {
 }
 
 /// Starts the background loop: one pass of [`run_timed_rules`] every `timed_rules_interval`
-/// (the first right away). Failures are logged; the loop goes on.
+/// (the first right away). Failures are logged; the loop goes on. With several servers on one
+/// PostgreSQL database only the one holding the lead ([`baomi_store::Store::try_lead`]) runs a
+/// pass; the others try to take the lead at each tick, so the work resumes on another server
+/// when the leader dies.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(state.config.timed_rules_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut lead: Option<baomi_store::Leadership> = None;
         loop {
             ticks.tick().await;
+            if let Some(held) = lead.as_mut() {
+                if !held.still_held().await {
+                    tracing::warn!("time-driven rules: the lead was lost; taking it again");
+                    lead = None;
+                }
+            }
+            if lead.is_none() {
+                lead = match state.store.try_lead().await {
+                    Ok(lead) => lead,
+                    Err(e) => {
+                        tracing::error!(error = %e, "time-driven rules: cannot take the lead");
+                        None
+                    }
+                };
+            }
+            if lead.is_none() {
+                continue;
+            }
             match run_timed_rules(&state).await {
                 Ok(report) => {
                     for problem in &report.problems {

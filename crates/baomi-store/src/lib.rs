@@ -92,6 +92,26 @@ const READ_POOL_SIZE: u32 = 4;
 /// Rows fetched per page by [`Store::verify_audit`].
 const VERIFY_PAGE: u32 = 1_000;
 
+/// The PostgreSQL advisory lock key of the time-driven jobs' leader ("baomi" + "timed").
+const TIMED_JOBS_LOCK_KEY: i64 = 0x6261_6f6d_6974_6d64;
+
+/// The lead of the time-driven jobs ([`Store::try_lead`]); dropping it gives the lead up.
+#[derive(Debug)]
+pub struct Leadership {
+    conn: Option<AnyConnection>,
+}
+
+impl Leadership {
+    /// Whether the lead is still held (PostgreSQL: its connection still answers; a lost
+    /// connection lost the lock with it, and the lead must be taken again).
+    pub async fn still_held(&mut self) -> bool {
+        match self.conn.as_mut() {
+            None => true,
+            Some(conn) => sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok(),
+        }
+    }
+}
+
 /// Which database a [`Store`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -288,6 +308,30 @@ impl Store {
     /// has no such limit.
     pub fn limit_size(&self, bytes: Option<u64>) -> bool {
         self.writer.limit_size(bytes)
+    }
+
+    /// Issue 12.2: takes the lead of the time-driven jobs (automatic declassification,
+    /// checkpoints), which must run in one process at a time. PostgreSQL: a session-level
+    /// advisory lock on a connection of its own, held while the [`Leadership`] lives — when the
+    /// process dies its connection closes and another process takes the lead at its next try.
+    /// `Ok(None)`: another process leads. SQLite is one process's database: always the lead.
+    pub async fn try_lead(&self) -> Result<Option<Leadership>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(Some(Leadership { conn: None })),
+            Backend::Postgres => {
+                let mut conn = self.writer.connect().await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(TIMED_JOBS_LOCK_KEY)
+                    .fetch_one(&mut conn)
+                    .await?;
+                if got {
+                    Ok(Some(Leadership { conn: Some(conn) }))
+                } else {
+                    let _ = conn.close().await;
+                    Ok(None)
+                }
+            }
+        }
     }
 
     /// Test seam: the `n`-th step of the write path from now on (0 = the next) fails as an

@@ -172,6 +172,7 @@ conformance!(
     r13_1_a_storage_size_limit_is_a_clean_refusal_and_writes_resume,
     r13_1_a_lock_held_elsewhere_times_out_cleanly_and_writes_resume,
     r13_2_two_stores_on_one_database_keep_one_chain,
+    timed_jobs_are_led_by_one_store_at_a_time,
 );
 
 fn t(seconds: i64, nanos: i32) -> Timestamp {
@@ -1232,6 +1233,35 @@ async fn r13_2_two_stores_on_one_database_keep_one_chain(db: &TestDb) {
     }
     assert_exactly(&first, &acknowledged, &[]).await;
     assert_exactly(&second, &acknowledged, &[]).await;
+    first.close().await;
+    second.close().await;
+}
+
+/// Issue 12.2: the time-driven jobs are led by one process at a time; when the leader goes, the
+/// next one to try takes the lead. SQLite is one process's database: always the lead.
+async fn timed_jobs_are_led_by_one_store_at_a_time(db: &TestDb) {
+    let first = db.open().await;
+    let second = db.open().await;
+    let mut lead = first.try_lead().await.unwrap().unwrap();
+    assert!(lead.still_held().await);
+    match db.kind {
+        Kind::Sqlite => assert!(second.try_lead().await.unwrap().is_some()),
+        Kind::Postgres => {
+            assert!(second.try_lead().await.unwrap().is_none());
+            drop(lead);
+            // The lock goes with the closed connection; the next try takes it.
+            let mut taken = None;
+            for _ in 0..50 {
+                taken = second.try_lead().await.unwrap();
+                if taken.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(taken.is_some(), "the lead was not taken over");
+            assert!(first.try_lead().await.unwrap().is_none());
+        }
+    }
     first.close().await;
     second.close().await;
 }
