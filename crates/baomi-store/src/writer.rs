@@ -152,11 +152,11 @@ pub(crate) struct Health {
 }
 
 impl Health {
-    fn fault(&self, fault: Fault) {
+    fn fault(&self, fault: Fault, writes: u64) {
         let refused = self
             .refused
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
+            .fetch_add(writes, Ordering::Relaxed)
+            .saturating_add(writes);
         if let Ok(mut last) = self.last.lock() {
             *last = Some(FaultReport {
                 fault,
@@ -551,7 +551,12 @@ impl Writer {
     /// Tells every member of the open group that it was not saved, closes the connection
     /// (which rolls back what the database still holds open) and forgets the group.
     async fn fail_group(&self, slot: &mut Slot, fault: Fault) {
-        self.health.fault(fault);
+        // The writes refused: the group's members waiting for its commit, and the one at hand.
+        let members = slot.group.as_ref().map_or(0, |g| g.waiters.len());
+        self.health.fault(
+            fault,
+            u64::try_from(members).unwrap_or(u64::MAX).saturating_add(1),
+        );
         slot.rollback_pending = None;
         slot.broken = None;
         slot.in_flight = false;
