@@ -6,13 +6,11 @@
 //!   SHA-256 of a 256-bit random secret. Nothing here logs a password, a token or a TOTP code.
 //! * A session ends after `session_idle` without a request and `session_absolute` after login.
 //!   The idle clock (the time of the last request, from login on) is kept in process memory
-//!   only. A session a request finds idle is revoked in the database, so it stays ended after
-//!   a restart; but a restart forgets the idle clocks, so a session that went idle and was not
-//!   used again is not revoked, and after the restart its idle clock starts again at its next
-//!   request (its absolute end still holds). Bearer tokens end after `bearer_idle` (default
-//!   30 days) without a request as well as at their absolute lifetime; their last use is
-//!   written to the database (at most once an hour per token), so their idle clock survives a
-//!   restart.
+//!   and written to the database at most once a minute per session, so another server sharing
+//!   the database — or this one after a restart — finds a session idle too (to the minute). A
+//!   session a request finds idle is revoked in the database. Bearer tokens end after
+//!   `bearer_idle` (default 30 days) without a request as well as at their absolute lifetime;
+//!   their last use is written at most once an hour.
 //! * Lockout: `lockout_failures` consecutive failed proofs of the password (logins, password
 //!   changes, replacing the second factor) lock the account, for doubling times. The count and
 //!   the lock are decided on the account row re-read inside the (serialised) write
@@ -78,6 +76,10 @@ const MAX_LOCK: SignedDuration = SignedDuration::from_hours(24);
 pub const FRESH_LOGIN: SignedDuration = SignedDuration::from_mins(10);
 /// How often a bearer token's last use is written to the database at most.
 const TOUCH_EVERY: SignedDuration = SignedDuration::from_hours(1);
+
+/// How often a session's last use is written to the database: its idle clock is shared by
+/// every server (and survives a restart) to the minute.
+const SESSION_TOUCH_EVERY: SignedDuration = SignedDuration::from_mins(1);
 /// How often the database's authentication generation is read at most.
 const GENERATION_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -487,12 +489,10 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
                 state.principals.with(|map| map.remove(&token_hash));
                 return Err(ApiError::unauthenticated());
             };
-            // A bearer token's idle clock is kept in the database (a session's in memory only:
-            // its last use is not written, see the module's notes).
-            if kind == CredentialKind::Bearer
-                && previous.is_none()
-                && now.duration_since(last_used) > idle
-            {
+            // The idle clock is also kept in the database (to the minute for sessions, the
+            // hour for bearer tokens): another server, or this one after a restart, finds a
+            // credential idle there.
+            if previous.is_none() && now.duration_since(last_used) > idle {
                 end_session(state, &token_hash, None, "idle").await?;
                 return Err(ApiError::unauthenticated().with_reason("session_idle"));
             }
@@ -511,7 +511,11 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principa
             (principal, last_used)
         }
     };
-    if kind == CredentialKind::Bearer && now.duration_since(persisted_use) > TOUCH_EVERY {
+    let touch_every = match kind {
+        CredentialKind::Session => SESSION_TOUCH_EVERY,
+        CredentialKind::Bearer => TOUCH_EVERY,
+    };
+    if now.duration_since(persisted_use) > touch_every {
         let mut tx = state.store.write().await?;
         tx.touch_credential(&token_hash, now).await?;
         tx.commit().await?;

@@ -754,3 +754,37 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    r13_1_an_idle_session_is_idle_on_every_server,
+    |server| async move {
+        // Issue 12.1: the idle clock lived in one process's memory, so a session idle for an
+        // hour on one server was fresh to another sharing the database. It is written to the
+        // database (to the minute) and checked there by a server that has not seen it.
+        let li = server.login("li.na").await;
+        assert_eq!(li.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        advance_seconds(&server, 20 * 60);
+        // Used on the first server: the last use is written.
+        assert_eq!(li.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        let store = baomi_store::Store::open(&server.db.url).await.unwrap();
+        let other = common::TestServer::serve(
+            std::sync::Arc::clone(&server.db),
+            store,
+            baomi_server::Config::default(),
+            server.clock.clone(),
+        )
+        .await;
+        let on_other = |client: &common::Client| common::Client {
+            base: other.base.clone(),
+            ..client.clone()
+        };
+        // Twenty minutes after that use: not idle on the other server either.
+        advance_seconds(&server, 20 * 60);
+        assert_eq!(on_other(&li).get("/api/v1/auth/me").await.0, StatusCode::OK);
+        // A second session, idle past the limit, is refused by a server that never saw it.
+        let chen = server.login("chen.jing").await;
+        advance_seconds(&server, 31 * 60);
+        let (status, body) = on_other(&chen).get("/api/v1/auth/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+);
