@@ -40,6 +40,14 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// An empty ledger of answers, knowing the registrations audited before the test's own.
+    async fn opened(server: &TestServer) -> Ledger {
+        Ledger {
+            seeded: server.audit("carrier.register").await.len(),
+            ..Ledger::default()
+        }
+    }
+
     /// Registers one carrier and files the answer; a refusal must be a storage fault's.
     async fn register(&mut self, server: &TestServer, officer: &Client, number: String) -> bool {
         let (status, body) = register(server, officer, &number).await;
@@ -120,10 +128,7 @@ both_backends!(
     r13_1_a_storage_fault_refuses_writes_cleanly_and_writes_resume_by_themselves,
     |server| async move {
         let officer = server.login("li.na").await;
-        let mut ledger = Ledger {
-            seeded: server.audit("carrier.register").await.len(),
-            ..Ledger::default()
-        };
+        let mut ledger = Ledger::opened(&server).await;
         for i in 0..3 {
             assert!(
                 ledger
@@ -224,10 +229,7 @@ async fn set_read_only(server: &TestServer, on: bool) {
 async fn r13_1_a_database_locked_by_another_process_refuses_writes_until_released() {
     common::run(common::Backend::Sqlite, |server| async move {
         let officer = server.login("li.na").await;
-        let mut ledger = Ledger {
-            seeded: server.audit("carrier.register").await.len(),
-            ..Ledger::default()
-        };
+        let mut ledger = Ledger::opened(&server).await;
         assert!(ledger.register(&server, &officer, "锁前".to_owned()).await);
         let mut other = server.db.raw().await;
         other.execute("PRAGMA busy_timeout = 0").await.unwrap();
@@ -309,10 +311,7 @@ async fn r13_1_a_full_file_system_refuses_writes_and_they_resume_once_space_is_f
     )
     .await;
     let officer = server.login("li.na").await;
-    let mut ledger = Ledger {
-        seeded: server.audit("carrier.register").await.len(),
-        ..Ledger::default()
-    };
+    let mut ledger = Ledger::opened(&server).await;
     for i in 0..3 {
         assert!(
             ledger
