@@ -763,6 +763,15 @@ impl Subject {
             _ => self.category,
         }
     }
+
+    /// R2.1, R2.4: the highest level the subject's category lets them read on `on` — work
+    /// secrets ([`Level::Internal`]) without a category that counts. Lists narrow their queries
+    /// with it (a record above it is never a candidate unless open to all); [`decide`] still
+    /// decides every row.
+    pub fn highest_readable_level(&self, on: Date) -> Level {
+        self.category_on(on)
+            .map_or(Level::Internal, Category::highest_level)
+    }
 }
 
 /// The outcome of [`decide`].

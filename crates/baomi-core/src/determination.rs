@@ -997,6 +997,18 @@ impl ClassifiedMatter {
         }
     }
 
+    /// R1.9: the first day from which the matter counts as declassified as it stands — the day
+    /// of a recorded declassification or the end of its period, whichever comes first; `None`
+    /// while neither is known. From that day on (and once classified) [`Self::status_on`] says
+    /// declassified. Lists use it to find the matters open to every reader.
+    pub fn declassified_from(&self) -> Option<Date> {
+        let end = self.mark.declassifies_on(self.classified_on);
+        match (self.declassified.as_ref().map(|r| r.on), end) {
+            (Some(recorded), Some(end)) => Some(recorded.min(end)),
+            (recorded, end) => recorded.or(end),
+        }
+    }
+
     /// R1.9 (practice: yearly): the day the next review is due — one year after the last
     /// review, or after classification if never reviewed. `None` when not in force on `on`.
     pub fn next_review_due(&self, on: Date) -> Option<Date> {

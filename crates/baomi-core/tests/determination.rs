@@ -2378,3 +2378,33 @@ fn r1_7_r2_1_a_rejected_proposal_is_no_grant_to_those_it_was_routed_to() {
     }
     assert!(!object.scope.persons.contains(&HEAD));
 }
+
+/// R1.9: `declassified_from` is the first day `status_on` says declassified — by the end of the
+/// period, or earlier by a recorded decision — which is what a list's SQL narrows on.
+#[test]
+fn r1_9_declassified_from_is_the_first_declassified_day() {
+    let is_declassified = |m: &ClassifiedMatter, on: Date| {
+        matches!(m.status_on(on), MatterStatus::Declassified { .. })
+    };
+    let by_period = matter("机密★10年");
+    let end = by_period
+        .declassified_from()
+        .unwrap_or_else(|| panic!("a ten-year period ends"));
+    assert_eq!(end, date(2034, 3, 1));
+    assert!(!is_declassified(&by_period, end.yesterday().unwrap()));
+    assert!(is_declassified(&by_period, end));
+
+    let mut early = matter("机密★10年");
+    early
+        .declassify_early(
+            &cls(),
+            &units(),
+            EarlyGround::CatalogueChanged,
+            date(2026, 5, 1),
+            "保密事项范围修订后不再属于国家秘密",
+        )
+        .unwrap();
+    assert_eq!(early.declassified_from(), Some(date(2026, 5, 1)));
+    assert!(!is_declassified(&early, date(2026, 4, 30)));
+    assert!(is_declassified(&early, date(2026, 5, 1)));
+}

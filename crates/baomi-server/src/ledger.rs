@@ -2,9 +2,11 @@
 //! (filter, search, sort, paginate; R13.3).
 
 use crate::error::{ApiError, ApiResult};
+use baomi_core::access::{KnowledgeScope, Subject};
 use baomi_core::marks::Level;
 use baomi_store::{
-    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoredRecord, WriteTx,
+    always_open, ReadIndex, ReadTx, Reader, RecordFilter, RecordKind, RecordMeta, RecordOrder,
+    StoredRecord, Window, WriteTx,
 };
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -29,6 +31,35 @@ pub fn level_rank(level: Level) -> u8 {
         Level::Secret => 2,
         Level::Confidential => 3,
         Level::TopSecret => 4,
+    }
+}
+
+/// What SQL may narrow a list by for `subject` on `on` (issue 19): their person and the
+/// highest level their category lets them read (R2.1, R2.4, from the core).
+pub fn reader_of(subject: &Subject, on: Date) -> Reader {
+    Reader {
+        person: subject.person().0,
+        highest_level: level_rank(subject.highest_readable_level(on)),
+        on,
+    }
+}
+
+/// The read index of a record at `level` governed by the knowledge scope of `scope_of`, whose
+/// own scope is `scope`; open to all from `open_from` (and always when unclassified).
+pub fn read_index(
+    scope_of: (RecordKind, i64),
+    scope: &KnowledgeScope,
+    level: Level,
+    open_from: Option<Date>,
+) -> ReadIndex {
+    ReadIndex {
+        scope_of,
+        scope: scope.named_persons().into_iter().map(|p| p.0).collect(),
+        open_from: if level == Level::Unclassified {
+            Some(always_open())
+        } else {
+            open_from
+        },
     }
 }
 
@@ -90,6 +121,22 @@ pub async fn load_all<T: Ledger>(
         .collect()
 }
 
+/// Reads one window of a ledger's candidates for `reader` (the caller decides each row).
+pub async fn load_page<T: Ledger>(
+    tx: &mut ReadTx,
+    filter: &RecordFilter,
+    reader: Option<&Reader>,
+    order: RecordOrder,
+    descending: bool,
+    window: Window,
+) -> ApiResult<Vec<Loaded<T>>> {
+    tx.list_page(T::KIND, filter, reader, order, descending, window)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
 /// [`load_all`] inside a write transaction.
 pub async fn load_all_for_update<T: Ledger>(
     tx: &mut WriteTx,
@@ -135,6 +182,38 @@ pub async fn save<T: Ledger>(
         .await?)
 }
 
+/// Writes the read index of every record of `T` stored before the index existed (migration 6),
+/// in batches, without new versions: lists treat such rows as candidates for everyone until
+/// then (never hiding what the core allows), so this only makes them cheap again. Returns how
+/// many were indexed.
+pub async fn reindex_reads<T: Ledger>(store: &baomi_store::Store) -> ApiResult<u64> {
+    const BATCH: u32 = 500;
+    let mut after = 0;
+    let mut done: u64 = 0;
+    loop {
+        let mut tx = store.write().await?;
+        let rows = tx.unindexed_records(T::KIND, after, BATCH).await?;
+        let Some(last) = rows.last().map(|r| r.id) else {
+            tx.rollback().await?;
+            return Ok(done);
+        };
+        for row in &rows {
+            let value: T = serde_json::from_str(&row.body).map_err(|e| {
+                ApiError::internal(&format!(
+                    "{} {} does not decode: {e}",
+                    T::KIND.as_str(),
+                    row.id
+                ))
+            })?;
+            tx.reindex_record(T::KIND, row.id, value.meta().read.as_ref())
+                .await?;
+        }
+        tx.commit().await?;
+        done = done.saturating_add(u64::try_from(rows.len()).unwrap_or(0));
+        after = last;
+    }
+}
+
 /// The query parameters every list takes.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
@@ -158,6 +237,8 @@ pub struct ListQuery {
     pub page: Option<u32>,
     /// Items per page (1–500, default 50).
     pub per_page: Option<u32>,
+    /// Keyset paging: the items after this id (in the list's direction; with `sort=id` only).
+    pub after: Option<i64>,
 }
 
 /// Items per page when not given.
@@ -252,6 +333,35 @@ impl ListQuery {
     }
 }
 
+/// The most a list's `total` counts; past it the answer says `total_capped` (counting a
+/// million rows costs a scan and tells a person nothing "more than 10,000" does not).
+pub const TOTAL_CAP: u64 = 10_000;
+
+impl ListQuery {
+    /// The window of candidates the page asks for: page numbers skip, `after` starts after an
+    /// id (keyset paging, only in id order).
+    pub fn window(&self, order: RecordOrder) -> ApiResult<Window> {
+        let (page, per_page) = self.page()?;
+        if self.after.is_some() && order != RecordOrder::Id {
+            return Err(ApiError::bad_request(
+                "after 只能与按序号排序一起使用",
+                "after can only be used when sorting by id",
+            ));
+        }
+        if self.after.is_some() && self.page.is_some_and(|p| p != 1) {
+            return Err(ApiError::bad_request(
+                "after 与页码不能同时使用",
+                "after and page cannot be used together",
+            ));
+        }
+        Ok(Window {
+            offset: u64::from(page.saturating_sub(1)).saturating_mul(u64::from(per_page)),
+            after: self.after,
+            limit: per_page,
+        })
+    }
+}
+
 /// One page of a list. `total` counts only what the subject may see.
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
@@ -261,8 +371,15 @@ pub struct Page<T> {
     pub page: u32,
     /// Items per page.
     pub per_page: u32,
-    /// Items visible to the subject in all pages.
+    /// Items visible to the subject in all pages (at most [`TOTAL_CAP`] when counted in SQL).
     pub total: usize,
+    /// True when `total` stopped at [`TOTAL_CAP`]: there are more.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
+    /// For keyset paging: the `after` that gives the next page (the last id on this one), when
+    /// this page is full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
 }
 
 impl<T> Page<T> {
@@ -282,6 +399,30 @@ impl<T> Page<T> {
             page,
             per_page,
             total,
+            total_capped: false,
+            next_after: None,
+        }
+    }
+
+    /// A page whose items SQL selected and the core decided: `candidates` is how many the
+    /// window held (a full window means there may be a next one, after `last_id`), `total` the
+    /// candidates counted up to [`TOTAL_CAP`].
+    pub fn decided(
+        items: Vec<T>,
+        window: Window,
+        page: u32,
+        candidates: usize,
+        last_id: Option<i64>,
+        total: u64,
+    ) -> Page<T> {
+        let full = u32::try_from(candidates).unwrap_or(u32::MAX) >= window.limit;
+        Page {
+            items,
+            page,
+            per_page: window.limit,
+            total: usize::try_from(total.min(TOTAL_CAP)).unwrap_or(usize::MAX),
+            total_capped: total >= TOTAL_CAP,
+            next_after: if full { last_id } else { None },
         }
     }
 
@@ -292,6 +433,8 @@ impl<T> Page<T> {
             page: self.page,
             per_page: self.per_page,
             total: self.total,
+            total_capped: self.total_capped,
+            next_after: self.next_after,
         }
     }
 }

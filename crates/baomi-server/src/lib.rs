@@ -108,6 +108,15 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Rows stored before the read index existed are indexed before the first request (issue 19).
+    let matters = ledger::reindex_reads::<api::matters::MatterRecord>(&state.store).await;
+    let carriers = ledger::reindex_reads::<api::carriers::CarrierRecord>(&state.store).await;
+    for (kind, indexed) in [("matter", matters), ("carrier", carriers)] {
+        let indexed = indexed.map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        if indexed > 0 {
+            tracing::info!(kind, indexed, "read index written for older records");
+        }
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -412,6 +412,12 @@ fn list_params() -> Vec<Value> {
             "每页条数",
             "items per page",
         ),
+        query(
+            "after",
+            json!({ "type": "integer", "minimum": 0 }),
+            "键集分页：从此序号之后（仅按序号排序时）",
+            "keyset paging: after this id (with sort=id only)",
+        ),
     ]
 }
 
@@ -689,7 +695,9 @@ fn components() -> Value {
                     "items": { "type": "array", "items": { "type": "object" } },
                     "page": { "type": "integer" },
                     "per_page": { "type": "integer" },
-                    "total": { "type": "integer", "description": "visible to the subject only" }
+                    "total": { "type": "integer", "description": "visible to the subject only; counted up to 10,000" },
+                    "total_capped": { "type": "boolean", "description": "true when there are more than `total`" },
+                    "next_after": { "type": "integer", "description": "the `after` of the next page, when this one is full" }
                 }
             },
             "AuditEntry": {

@@ -67,7 +67,10 @@ mod writer;
 
 pub use accounts::{Account, Credential, CredentialKind};
 pub use error::StoreError;
-pub use records::{RecordFilter, RecordKind, RecordMeta, RecordOrder, StoredRecord};
+pub use records::{
+    always_open, GroupColumn, ReadIndex, Reader, RecordFilter, RecordKind, RecordMeta, RecordOrder,
+    StoredRecord, Window,
+};
 pub use writer::{Fault, FaultReport};
 
 use baomi_core::audit::{

@@ -17,6 +17,7 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::BTreeSet;
 
 /// What a record is (the ledger it belongs to). Stored as text; `as_str` is the stored form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,6 +98,59 @@ pub struct RecordMeta {
     pub holder: Option<i64>,
     /// The day something is due (a return, a term's end, a decision).
     pub due_on: Option<Date>,
+    /// What lets the store narrow reads of this record to the readers who could read it
+    /// ([`Reader`]); `None` for kinds whose lists the store does not narrow. Written with the
+    /// record, never read back: [`StoredRecord::meta`] has `None` here.
+    pub read: Option<ReadIndex>,
+}
+
+/// The facts a list's SQL narrows on (issue 19; R1.7, R2.1): the record whose knowledge scope
+/// governs reading this one, the persons this record's own scope names, and the day from which
+/// anyone may read it. Computed by the caller from the aggregate with the core's own functions
+/// (the core decides; this only finds candidates, so it may name more persons than the core
+/// would admit — a group's persons who left it — but never fewer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadIndex {
+    /// The record whose scope governs this one: itself, or for a carrier of a matter the
+    /// matter (R1.8: the carrier follows the matter's current scope).
+    pub scope_of: (RecordKind, i64),
+    /// Everyone this record's own scope names, directly or within a group (R1.7).
+    pub scope: BTreeSet<i64>,
+    /// From this day on anyone may read it (unclassified, or declassified by decision or by the
+    /// end of its period, R1.9); `None` while that is not foreseeable.
+    pub open_from: Option<Date>,
+}
+
+/// The day that stands for "always" in [`ReadIndex::open_from`] (dates are stored as ISO text,
+/// which orders correctly only for years 1 to 9999).
+pub fn always_open() -> Date {
+    Date::constant(1, 1, 1)
+}
+
+/// Who is reading, as far as SQL can narrow (issue 19): their person id, the highest level
+/// rank their category lets them read today (1 — work secrets — without a category that
+/// counts, R2.1/R2.4), and today (for [`ReadIndex::open_from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    /// The person.
+    pub person: i64,
+    /// The highest level rank they may read by category (0 unclassified … 4 Top Secret).
+    pub highest_level: u8,
+    /// Today.
+    pub on: Date,
+}
+
+/// Which part of a list to return: skip `offset` candidates (page numbers), or start after the
+/// record `after` in id order (keyset paging, for `RecordOrder::Id` only), and return at most
+/// `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    /// Candidates to skip.
+    pub offset: u64,
+    /// Start after this id (in the list's direction); only with [`RecordOrder::Id`].
+    pub after: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
 }
 
 /// A stored record.
@@ -170,6 +224,7 @@ impl RecordOrder {
         })
     }
 
+    /// The column sorted on.
     fn column(self) -> &'static str {
         match self {
             RecordOrder::Id => "id",
@@ -185,6 +240,9 @@ impl RecordOrder {
 
 const RECORD_COLUMNS: &str = "kind, id, unit_id, level, status, title, number, holder_id, \
      due_on, version, created_seconds, updated_seconds, body";
+/// [`RECORD_COLUMNS`] of the table aliased `r`.
+const RECORD_COLUMNS_R: &str = "r.kind, r.id, r.unit_id, r.level, r.status, r.title, r.number, \
+     r.holder_id, r.due_on, r.version, r.created_seconds, r.updated_seconds, r.body";
 
 fn corrupt(kind: &str, id: i64, problem: String) -> StoreError {
     StoreError::Corrupt {
@@ -234,6 +292,7 @@ fn decode_record(row: &AnyRow) -> Result<StoredRecord, StoreError> {
             number: row.try_get("number")?,
             holder: row.try_get("holder_id")?,
             due_on,
+            read: None,
         },
         version: row.try_get("version")?,
         created: time("created_seconds")?,
@@ -286,6 +345,138 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
+/// A statement under construction: its text and its bound values, numbered as they are added
+/// (every value is bound; the text is built from fixed fragments only).
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl Sql {
+    fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Adds a bound value and returns its placeholder.
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for arg in &self.args {
+            q = match arg {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(t) => q.bind(t.clone()),
+            };
+        }
+        q
+    }
+}
+
+/// Fewest characters a search needs to go through the trigram index.
+const TRIGRAM: usize = 3;
+
+/// The `WHERE` clause of a list: the kind, the filter and, for a reader, the narrowing by
+/// knowledge scope and level (R1.7, R2.1). Rows not yet indexed are always candidates.
+fn where_clause(
+    sql: &mut Sql,
+    sqlite: bool,
+    kind: RecordKind,
+    filter: &RecordFilter,
+    reader: Option<&Reader>,
+) {
+    let p = sql.arg(Arg::Text(kind.as_str().to_owned()));
+    sql.push(&format!(" WHERE r.kind = {p}"));
+    if let Some(unit) = filter.unit {
+        let p = sql.arg(Arg::Int(unit));
+        sql.push(&format!(" AND r.unit_id = {p}"));
+    }
+    if !filter.statuses.is_empty() {
+        let marks: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| sql.arg(Arg::Text(s.clone())))
+            .collect();
+        sql.push(&format!(" AND r.status IN ({})", marks.join(", ")));
+    }
+    if let Some(level) = filter.level {
+        let p = sql.arg(Arg::Int(i64::from(level)));
+        sql.push(&format!(" AND r.level = {p}"));
+    }
+    if let Some(holder) = filter.holder {
+        let p = sql.arg(Arg::Int(holder));
+        sql.push(&format!(" AND r.holder_id = {p}"));
+    }
+    if let Some(text) = &filter.text {
+        if sqlite && text.chars().count() >= TRIGRAM {
+            // An FTS5 phrase of the whole text: with the trigram tokenizer, a substring match.
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            let p = sql.arg(Arg::Text(phrase));
+            sql.push(&format!(
+                " AND r.rowid IN (SELECT rowid FROM records_text WHERE records_text MATCH {p})"
+            ));
+        } else {
+            // PostgreSQL's trigram indexes serve this LIKE; shorter texts are scanned.
+            let p = sql.arg(Arg::Text(like_pattern(text)));
+            sql.push(&format!(
+                " AND (r.title LIKE {p} ESCAPE '\\' OR r.number LIKE {p} ESCAPE '\\')"
+            ));
+        }
+    }
+    if let Some(due) = filter.due_by {
+        let p = sql.arg(Arg::Text(due.to_string()));
+        sql.push(&format!(" AND r.due_on IS NOT NULL AND r.due_on <= {p}"));
+    }
+    if let Some(reader) = reader {
+        let on = sql.arg(Arg::Text(reader.on.to_string()));
+        let level = sql.arg(Arg::Int(i64::from(reader.highest_level)));
+        let person = sql.arg(Arg::Int(reader.person));
+        sql.push(&format!(
+            " AND (r.read_indexed = 0 \
+               OR (r.open_from IS NOT NULL AND r.open_from <= {on}) \
+               OR (COALESCE(r.level, 0) <= {level} AND EXISTS (SELECT 1 FROM record_scope s \
+                   WHERE s.person_id = {person} AND s.kind = r.scope_kind AND s.id = r.scope_id)))"
+        ));
+    }
+}
+
+fn is_sqlite(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// The `ORDER BY` of a list: the column, then id; records without a value last.
+fn order_clause(order: RecordOrder, descending: bool) -> String {
+    let direction = if descending { "DESC" } else { "ASC" };
+    let column = order.column();
+    match order {
+        // Never NULL: a plain order, which the (kind, column) indexes serve.
+        RecordOrder::Id | RecordOrder::Title | RecordOrder::Status | RecordOrder::Updated => {
+            if order == RecordOrder::Id {
+                format!(" ORDER BY r.id {direction}")
+            } else {
+                format!(" ORDER BY r.{column} {direction}, r.id {direction}")
+            }
+        }
+        RecordOrder::Level | RecordOrder::Due | RecordOrder::Number => {
+            format!(" ORDER BY (r.{column} IS NULL) ASC, r.{column} {direction}, r.id {direction}")
+        }
+    }
+}
+
 pub(crate) async fn q_list_records(
     conn: &mut AnyConnection,
     kind: RecordKind,
@@ -293,69 +484,144 @@ pub(crate) async fn q_list_records(
     order: RecordOrder,
     descending: bool,
 ) -> Result<Vec<StoredRecord>, StoreError> {
-    // Built from fixed fragments only; every value is a bound parameter.
-    let mut sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE kind = $1");
-    let mut n = 1;
-    let mut next = || {
-        n += 1;
-        n
-    };
-    if filter.unit.is_some() {
-        sql.push_str(&format!(" AND unit_id = ${}", next()));
-    }
-    if !filter.statuses.is_empty() {
-        let marks: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|_| format!("${}", next()))
-            .collect();
-        sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
-    }
-    if filter.level.is_some() {
-        sql.push_str(&format!(" AND level = ${}", next()));
-    }
-    if filter.holder.is_some() {
-        sql.push_str(&format!(" AND holder_id = ${}", next()));
-    }
-    if filter.text.is_some() {
-        let p = next();
-        sql.push_str(&format!(
-            " AND (title LIKE ${p} ESCAPE '\\' OR number LIKE ${p} ESCAPE '\\')"
-        ));
-    }
-    if filter.due_by.is_some() {
-        sql.push_str(&format!(
-            " AND due_on IS NOT NULL AND due_on <= ${}",
-            next()
-        ));
-    }
-    let direction = if descending { "DESC" } else { "ASC" };
-    let column = order.column();
-    // NULLs last in both directions and both dialects.
-    sql.push_str(&format!(
-        " ORDER BY ({column} IS NULL) ASC, {column} {direction}, id {direction}"
-    ));
-    let mut query = sqlx::query(&sql).bind(kind.as_str());
-    if let Some(unit) = filter.unit {
-        query = query.bind(unit);
-    }
-    for status in &filter.statuses {
-        query = query.bind(status.clone());
-    }
-    if let Some(level) = filter.level {
-        query = query.bind(i64::from(level));
-    }
-    if let Some(holder) = filter.holder {
-        query = query.bind(holder);
-    }
-    if let Some(text) = &filter.text {
-        query = query.bind(like_pattern(text));
-    }
-    if let Some(due) = filter.due_by {
-        query = query.bind(due.to_string());
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
+    let mut sql = Sql::new(&format!("SELECT {RECORD_COLUMNS_R} FROM records r"));
+    where_clause(&mut sql, is_sqlite(conn), kind, filter, None);
+    sql.push(&order_clause(order, descending));
+    let rows = sql.query().fetch_all(&mut *conn).await?;
     rows.iter().map(decode_record).collect()
+}
+
+/// One window of a list, narrowed for `reader` when given (the caller still asks the core
+/// about every row, invariant 2).
+pub(crate) async fn q_list_page(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    filter: &RecordFilter,
+    reader: Option<&Reader>,
+    order: RecordOrder,
+    descending: bool,
+    window: Window,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let mut sql = Sql::new(&format!("SELECT {RECORD_COLUMNS_R} FROM records r"));
+    where_clause(&mut sql, is_sqlite(conn), kind, filter, reader);
+    if let Some(after) = window.after {
+        let p = sql.arg(Arg::Int(after));
+        let cmp = if descending { "<" } else { ">" };
+        sql.push(&format!(" AND r.id {cmp} {p}"));
+    }
+    sql.push(&order_clause(order, descending));
+    let limit = sql.arg(Arg::Int(i64::from(window.limit)));
+    let offset = sql.arg(Arg::Int(i64::try_from(window.offset).unwrap_or(i64::MAX)));
+    sql.push(&format!(" LIMIT {limit} OFFSET {offset}"));
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    rows.iter().map(decode_record).collect()
+}
+
+/// How many candidates a list has, counting at most `cap` (a count past a few thousand costs
+/// a scan and tells a person nothing a "more than" does not).
+pub(crate) async fn q_count_records(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    filter: &RecordFilter,
+    reader: Option<&Reader>,
+    cap: u64,
+) -> Result<u64, StoreError> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM records r");
+    where_clause(&mut sql, is_sqlite(conn), kind, filter, reader);
+    let p = sql.arg(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
+    sql.push(&format!(" LIMIT {p}) AS c"));
+    let row = sql.query().fetch_one(&mut *conn).await?;
+    let n: i64 = row.try_get("n")?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// How many candidates of a list have each value of `column` (`status` or `level`), for
+/// dashboards and reminders: an aggregate over indexed columns, never the records.
+pub(crate) async fn q_count_by(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    filter: &RecordFilter,
+    reader: Option<&Reader>,
+    column: GroupColumn,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let c = match column {
+        GroupColumn::Status => "r.status",
+        GroupColumn::Level => "CAST(COALESCE(r.level, -1) AS TEXT)",
+    };
+    let mut sql = Sql::new(&format!("SELECT {c} AS g, COUNT(*) AS n FROM records r"));
+    where_clause(&mut sql, is_sqlite(conn), kind, filter, reader);
+    sql.push(&format!(" GROUP BY {c} ORDER BY {c}"));
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            let g: String = row.try_get("g")?;
+            let n: i64 = row.try_get("n")?;
+            Ok((g, u64::try_from(n).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// A column [`ReadTx::count_by`] groups on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupColumn {
+    /// The status code.
+    Status,
+    /// The level rank, as text (`-1` for records without one).
+    Level,
+}
+
+/// Writes a record's read index: its columns and its scope rows (replacing the old ones).
+async fn write_read_index(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: i64,
+    read: Option<&ReadIndex>,
+    replace: bool,
+) -> Result<(), StoreError> {
+    let (indexed, scope_kind, scope_id, open_from) = match read {
+        None => (0_i64, None, None, None),
+        Some(r) => (
+            1,
+            Some(r.scope_of.0.as_str().to_owned()),
+            Some(r.scope_of.1),
+            r.open_from.map(|d| d.to_string()),
+        ),
+    };
+    sqlx::query(
+        "UPDATE records SET read_indexed = $1, scope_kind = $2, scope_id = $3, open_from = $4 \
+         WHERE kind = $5 AND id = $6",
+    )
+    .bind(indexed)
+    .bind(scope_kind)
+    .bind(scope_id)
+    .bind(open_from)
+    .bind(kind.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if replace {
+        sqlx::query("DELETE FROM record_scope WHERE kind = $1 AND id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let persons: Vec<i64> = read
+        .map(|r| r.scope.iter().copied().collect())
+        .unwrap_or_default();
+    // A few hundred rows per statement keeps well under both dialects' parameter limits.
+    for chunk in persons.chunks(300) {
+        let mut sql = Sql::new("INSERT INTO record_scope (person_id, kind, id) VALUES ");
+        let k = sql.arg(Arg::Text(kind.as_str().to_owned()));
+        let i = sql.arg(Arg::Int(id));
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("({}, {k}, {i})", sql.arg(Arg::Int(*p))))
+            .collect();
+        sql.push(&values.join(", "));
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 impl ReadTx {
@@ -387,6 +653,52 @@ impl ReadTx {
         descending: bool,
     ) -> Result<Vec<StoredRecord>, StoreError> {
         q_list_records(&mut self.tx, kind, filter, order, descending).await
+    }
+
+    /// One window of the records of a kind matching `filter`, in `order`, narrowed to the
+    /// candidates `reader` could read when given (R1.7, R2.1). Callers still ask the core about
+    /// every row (invariant 2: the SQL narrows, the core decides).
+    pub async fn list_page(
+        &mut self,
+        kind: RecordKind,
+        filter: &RecordFilter,
+        reader: Option<&Reader>,
+        order: RecordOrder,
+        descending: bool,
+        window: Window,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        q_list_page(
+            &mut self.tx,
+            kind,
+            filter,
+            reader,
+            order,
+            descending,
+            window,
+        )
+        .await
+    }
+
+    /// How many candidates [`ReadTx::list_page`] has, counting at most `cap`.
+    pub async fn count_records(
+        &mut self,
+        kind: RecordKind,
+        filter: &RecordFilter,
+        reader: Option<&Reader>,
+        cap: u64,
+    ) -> Result<u64, StoreError> {
+        q_count_records(&mut self.tx, kind, filter, reader, cap).await
+    }
+
+    /// The candidates of a list counted by `column` (dashboards, reminders).
+    pub async fn count_by(
+        &mut self,
+        kind: RecordKind,
+        filter: &RecordFilter,
+        reader: Option<&Reader>,
+        column: GroupColumn,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        q_count_by(&mut self.tx, kind, filter, reader, column).await
     }
 }
 
@@ -473,6 +785,16 @@ impl WriteTx {
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
+        if meta.read.is_some() {
+            run!(self, |c| write_read_index(
+                c,
+                kind,
+                id,
+                meta.read.as_ref(),
+                false
+            )
+            .await)?;
+        }
         let at = Timestamp::from_second(seconds).unwrap_or(at);
         Ok(StoredRecord {
             kind,
@@ -532,6 +854,47 @@ impl WriteTx {
                 id,
             });
         }
+        if meta.read.is_some() {
+            run!(self, |c| write_read_index(
+                c,
+                kind,
+                id,
+                meta.read.as_ref(),
+                true
+            )
+            .await)?;
+        }
         Ok(expected_version.saturating_add(1))
+    }
+
+    /// Rewrites a record's read index alone (no new version, no change to its body): for rows
+    /// written before the index existed (migration 6), re-indexed when the service starts.
+    pub async fn reindex_record(
+        &mut self,
+        kind: RecordKind,
+        id: i64,
+        read: Option<&ReadIndex>,
+    ) -> Result<(), StoreError> {
+        run!(self, |c| write_read_index(c, kind, id, read, true).await)
+    }
+
+    /// Ids of records of `kind` not yet read-indexed, from `after` on, at most `limit`.
+    pub async fn unindexed_records(
+        &mut self,
+        kind: RecordKind,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let rows = run!(self, |c| sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE kind = $1 AND read_indexed = 0 \
+             AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(kind.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
+        rows.iter().map(decode_record).collect()
     }
 }

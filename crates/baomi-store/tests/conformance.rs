@@ -523,6 +523,7 @@ async fn ledger_records_round_trip_filter_and_refuse_stale_versions(db: &TestDb)
         number: Some(number.to_owned()),
         holder: Some(2),
         due_on: Some("2026-04-01".parse().unwrap()),
+        read: None,
     };
     let id = w.next_record_id(RecordKind::Carrier).await.unwrap();
     assert_eq!(id, 1);
@@ -982,6 +983,7 @@ async fn write_one(store: &Store, name: &str) -> Result<(), StoreError> {
         number: None,
         holder: None,
         due_on: None,
+        read: None,
     };
     w.insert_record(
         baomi_store::RecordKind::Matter,

@@ -50,7 +50,8 @@ use baomi_core::ids::{ApprovalId, CarrierId, MatterId, PersonId, UnitId};
 use baomi_core::marks::{Level, Mark};
 use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{
-    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, WriteTx,
+    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, Window,
+    WriteTx,
 };
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
@@ -194,6 +195,21 @@ impl Ledger for CarrierRecord {
             number: Some(number_key(c.unit(), c.number(), c.copy())),
             holder: Some(c.holder().0),
             due_on: c.due(),
+            // R1.8: a carrier of a matter is read by the matter's current scope (as
+            // `scope_of`); declassified and released carriers are open to read (`object_of`).
+            read: Some(ledger::read_index(
+                c.matter().map_or((RecordKind::Carrier, c.id().0), |m| {
+                    (RecordKind::Matter, m.0)
+                }),
+                &self.scope,
+                c.level(),
+                match c.status() {
+                    CarrierStatus::Declassified | CarrierStatus::Released => {
+                        Some(baomi_store::always_open())
+                    }
+                    _ => None,
+                },
+            )),
         }
     }
 }
@@ -1302,31 +1318,28 @@ fn duplicate(number: &CarrierNumber, copy: NonZeroU32) -> Halt {
     )
 }
 
-/// The carriers the principal may read (R13.1), with their scopes, in the asked order.
-async fn visible(
-    state: &AppState,
+/// The carriers of `candidates` that `principal` may read, each with the scope that governs it
+/// (its matter's current scope, R1.8): the core decides every row SQL selected (invariant 2).
+async fn decide_carriers(
+    tx: &mut ReadTx,
     principal: &Principal,
-    query: &ListQuery,
+    candidates: Vec<Loaded<CarrierRecord>>,
     today: Date,
 ) -> ApiResult<Vec<(Loaded<CarrierRecord>, KnowledgeScope)>> {
-    let (filter, order, descending) = query.to_filter()?;
-    let mut tx = state.store.read().await?;
-    let all = ledger::load_all::<CarrierRecord>(&mut tx, &filter, order, descending).await?;
     // Each matter read once: its current scope governs all its carriers.
-    let wanted: BTreeSet<MatterId> = all
+    let wanted: BTreeSet<MatterId> = candidates
         .iter()
         .filter_map(|l| l.value.carrier.matter())
         .collect();
     let mut matters: BTreeMap<MatterId, ClassifiedMatter> = BTreeMap::new();
     for mid in wanted {
-        if let Some(m) = matter_r(&mut tx, Some(mid)).await? {
+        if let Some(m) = matter_r(tx, Some(mid)).await? {
             matters.insert(mid, m);
         }
     }
-    tx.finish().await?;
     let subject = principal.subject();
-    let mut out = Vec::new();
-    for loaded in all {
+    let mut out = Vec::with_capacity(candidates.len());
+    for loaded in candidates {
         let matter = loaded
             .value
             .carrier
@@ -1341,18 +1354,88 @@ async fn visible(
     Ok(out)
 }
 
-/// `GET /api/v1/carriers`: the ledger, only what the subject may read; audited once.
+/// Every carrier matching `query` that the subject may read, read window by window (for the
+/// export; a list reads one window).
+async fn visible(
+    state: &AppState,
+    principal: &Principal,
+    query: &ListQuery,
+    today: Date,
+) -> ApiResult<Vec<(Loaded<CarrierRecord>, KnowledgeScope)>> {
+    const WINDOW: u32 = 1_000;
+    let (filter, order, descending) = query.to_filter()?;
+    let reader = ledger::reader_of(&principal.subject(), today);
+    let mut tx = state.store.read().await?;
+    let mut out = Vec::new();
+    let mut window = Window {
+        offset: 0,
+        after: None,
+        limit: WINDOW,
+    };
+    loop {
+        let candidates = ledger::load_page::<CarrierRecord>(
+            &mut tx,
+            &filter,
+            Some(&reader),
+            order,
+            descending,
+            window,
+        )
+        .await?;
+        let n = candidates.len();
+        let last = candidates.last().map(|l| l.value.record_id());
+        out.extend(decide_carriers(&mut tx, principal, candidates, today).await?);
+        if u32::try_from(n).unwrap_or(u32::MAX) < WINDOW {
+            break;
+        }
+        // Keyset paging in id order (cheap at any depth); otherwise by offset.
+        if order == RecordOrder::Id {
+            window.after = last;
+        } else {
+            window.offset = window.offset.saturating_add(u64::from(WINDOW));
+        }
+    }
+    tx.finish().await?;
+    Ok(out)
+}
+
+/// `GET /api/v1/carriers`: the ledger, only what the subject may read; audited once. SQL
+/// selects one window of candidates the subject could read and counts them (up to
+/// [`ledger::TOTAL_CAP`]); the core decides each row.
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let today = state.clock.today();
-    let (page, per_page) = query.page().map_err(|e| e.in_lang(principal.lang))?;
-    let rows = visible(&state, &principal, &query, today)
-        .await
-        .map_err(|e| e.in_lang(principal.lang))?;
-    let page = Page::of(rows, page, per_page);
+    let lang = principal.lang;
+    let (page_no, _) = query.page().map_err(|e| e.in_lang(lang))?;
+    let (filter, order, descending) = query.to_filter().map_err(|e| e.in_lang(lang))?;
+    let window = query.window(order).map_err(|e| e.in_lang(lang))?;
+    let reader = ledger::reader_of(&principal.subject(), today);
+    let mut tx = state.store.read().await?;
+    let candidates = ledger::load_page::<CarrierRecord>(
+        &mut tx,
+        &filter,
+        Some(&reader),
+        order,
+        descending,
+        window,
+    )
+    .await?;
+    let total = tx
+        .count_records(
+            RecordKind::Carrier,
+            &filter,
+            Some(&reader),
+            ledger::TOTAL_CAP,
+        )
+        .await?;
+    let n = candidates.len();
+    let last = candidates.last().map(|l| l.value.record_id());
+    let rows = decide_carriers(&mut tx, &principal, candidates, today).await?;
+    tx.finish().await?;
+    let page = Page::decided(rows, window, page_no, n, last, total);
     let ids: Vec<i64> = page
         .items
         .iter()
@@ -1366,12 +1449,8 @@ async fn list(
             ),
         )
         .await?;
-    Ok(Json(json!({
-        "items": page.items.iter().map(|(l, _)| summary(l.value.record_id(), &l.value, today)).collect::<Vec<_>>(),
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-    })))
+    let page = page.map(|(l, _)| summary(l.value.record_id(), &l.value, today));
+    Ok(Json(json!(page)))
 }
 
 /// `GET /api/v1/carriers/export?format=csv|xlsx` (R13.3): the visible ledger as a spreadsheet.
@@ -2255,6 +2334,7 @@ impl Ledger for InventoryRound {
             number: None,
             holder: Some(self.started_by.0),
             due_on: None,
+            read: None,
         }
     }
 }

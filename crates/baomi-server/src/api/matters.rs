@@ -67,7 +67,8 @@ use baomi_core::marks::{
 };
 use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{
-    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, WriteTx,
+    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, Window,
+    WriteTx,
 };
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -116,6 +117,7 @@ impl Ledger for ProposalEntry {
             number: None,
             holder: Some(p.proposer.0),
             due_on: None,
+            read: None,
         }
     }
 }
@@ -191,6 +193,13 @@ impl Ledger for MatterRecord {
             number: None,
             holder: Some(m.classifier().0),
             due_on,
+            // R1.7, R2.1, R1.9: read by its scope at its level; open to all once declassified.
+            read: Some(ledger::read_index(
+                (RecordKind::Matter, m.id().0),
+                m.scope(),
+                m.mark().level(),
+                m.declassified_from(),
+            )),
         }
     }
 }
@@ -222,6 +231,7 @@ impl Ledger for ClassifierGrant {
             number: None,
             holder: Some(c.person.0),
             due_on: c.certificate_expires,
+            read: None,
         }
     }
 }
@@ -260,6 +270,7 @@ impl Ledger for AuthorisationRecord {
             number: None,
             holder: None,
             due_on: None,
+            read: None,
         }
     }
 }
@@ -361,6 +372,7 @@ impl Ledger for EscalationRecord {
             number: None,
             holder: Some(self.opened_by.0),
             due_on: self.deadline(),
+            read: None,
         }
     }
 }
@@ -1748,35 +1760,96 @@ pub async fn decide_proposal(
 
 // ─────────────────────────────────────────── Matters ───────────────────────────────────────────
 
+/// Every matter matching `query` that the subject may read (R1.7, R2.1), read window by
+/// window: SQL selects the candidates, the core decides each (for the export; a list reads
+/// one window).
 async fn visible_matters(
     state: &AppState,
     principal: &Principal,
     query: &ListQuery,
 ) -> ApiResult<Vec<MatterRecord>> {
+    const WINDOW: u32 = 1_000;
     let (filter, order, descending) = query.to_filter()?;
     let today = state.clock.today();
-    let mut tx = state.store.read().await?;
-    let all = ledger::load_all::<MatterRecord>(&mut tx, &filter, order, descending).await?;
-    tx.finish().await?;
     let subject = principal.subject();
-    Ok(all
-        .into_iter()
-        .map(|l| l.value)
-        .filter(|r| access::decide(&subject, &r.object(today), Access::Read, today).is_allowed())
-        .collect())
+    let reader = ledger::reader_of(&subject, today);
+    let mut tx = state.store.read().await?;
+    let mut out = Vec::new();
+    let mut window = Window {
+        offset: 0,
+        after: None,
+        limit: WINDOW,
+    };
+    loop {
+        let candidates = ledger::load_page::<MatterRecord>(
+            &mut tx,
+            &filter,
+            Some(&reader),
+            order,
+            descending,
+            window,
+        )
+        .await?;
+        let n = candidates.len();
+        let last = candidates.last().map(|l| l.value.matter.id().0);
+        out.extend(candidates.into_iter().map(|l| l.value).filter(|r| {
+            access::decide(&subject, &r.object(today), Access::Read, today).is_allowed()
+        }));
+        if u32::try_from(n).unwrap_or(u32::MAX) < WINDOW {
+            break;
+        }
+        if order == RecordOrder::Id {
+            window.after = last;
+        } else {
+            window.offset = window.offset.saturating_add(u64::from(WINDOW));
+        }
+    }
+    tx.finish().await?;
+    Ok(out)
 }
 
 /// `GET /api/v1/matters`: the matters the subject may read (R1.7, R2.1), filtered, sorted and
-/// paged; the total counts only those. Audited once (`matter.list`, with the ids answered).
+/// paged; the total counts only those. SQL selects one window of candidates and counts them
+/// (up to [`ledger::TOTAL_CAP`]); the core decides each row. Audited once (`matter.list`, with
+/// the ids answered).
 pub async fn list_matters(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (page, per_page) = query.page()?;
+    let (page_no, _) = query.page()?;
+    let (filter, order, descending) = query.to_filter()?;
+    let window = query.window(order)?;
     let today = state.clock.today();
-    let visible = visible_matters(&state, &principal, &query).await?;
-    let page = Page::of(visible, page, per_page);
+    let subject = principal.subject();
+    let reader = ledger::reader_of(&subject, today);
+    let mut tx = state.store.read().await?;
+    let candidates = ledger::load_page::<MatterRecord>(
+        &mut tx,
+        &filter,
+        Some(&reader),
+        order,
+        descending,
+        window,
+    )
+    .await?;
+    let total = tx
+        .count_records(
+            RecordKind::Matter,
+            &filter,
+            Some(&reader),
+            ledger::TOTAL_CAP,
+        )
+        .await?;
+    tx.finish().await?;
+    let n = candidates.len();
+    let last = candidates.last().map(|l| l.value.matter.id().0);
+    let visible: Vec<MatterRecord> = candidates
+        .into_iter()
+        .map(|l| l.value)
+        .filter(|r| access::decide(&subject, &r.object(today), Access::Read, today).is_allowed())
+        .collect();
+    let page = Page::decided(visible, window, page_no, n, last, total);
     let ids: Vec<i64> = page.items.iter().map(|r| r.matter.id().0).collect();
     common::audit_read(
         &state,
@@ -1786,17 +1859,8 @@ pub async fn list_matters(
         json!({ "ids": ids, "total": page.total }),
     )
     .await?;
-    let items: Vec<Value> = page
-        .items
-        .iter()
-        .map(|r| matter_summary(r, today))
-        .collect();
-    Ok(Json(json!({
-        "items": items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-    })))
+    let page = page.map(|r| matter_summary(&r, today));
+    Ok(Json(json!(page)))
 }
 
 /// `GET /api/v1/matters/export?format=csv|xlsx` (and the list filters): the visible ledger as

@@ -1,0 +1,290 @@
+//! Issue 19, invariant 2 — the SQL narrows, the core decides: a list's SQL pre-filter (the read
+//! index, `ledger::read_index` and `ledger::reader_of`) never omits a record the core's access
+//! decision would let the reader read (R1.7 knowledge scope, R2.1 category, R2.4 a category
+//! that ended, R1.9 declassified records open to all, R1.8 carriers following their matter's
+//! scope), on both backends. Random organisations, people, scopes and records from fixed seeds;
+//! and the pre-filter is tight: a candidate the core refuses is only ever one whose reader is
+//! named in a group they no longer belong to (the one fact SQL does not check).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use baomi_core::access::{
+    decide, Action, KnowledgeScope, Membership, Object, RoleSet, ScopeGroup, ScopeHolder, Subject,
+};
+use baomi_core::ids::{CarrierId, DepartmentId, MatterId, PersonId, UnitId};
+use baomi_core::marks::Level;
+use baomi_core::personnel::Category;
+use baomi_server::ledger::{read_index, reader_of};
+use baomi_store::{RecordFilter, RecordKind, RecordMeta, RecordOrder, Store, Window};
+use common::{Backend, TestDb};
+use jiff::civil::{date, Date};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A small deterministic generator (xorshift64*), so that a failure names its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const TODAY: Date = date(2026, 6, 1);
+const PEOPLE: i64 = 14;
+const UNITS: i64 = 2;
+const DEPARTMENTS: i64 = 5;
+
+fn unit_of_department(d: i64) -> i64 {
+    d % UNITS + 1
+}
+
+fn random_day(rng: &mut Rng) -> Date {
+    // Within a year either side of today.
+    TODAY
+        .checked_add(jiff::Span::new().days(i64::try_from(rng.below(730)).unwrap() - 365))
+        .unwrap()
+}
+
+fn random_people(rng: &mut Rng) -> Vec<Subject> {
+    (1..=PEOPLE)
+        .map(|p| {
+            let unit = i64::try_from(rng.below(2)).unwrap() + 1;
+            let departments: BTreeSet<DepartmentId> = (1..=DEPARTMENTS)
+                .filter(|d| unit_of_department(*d) == unit && rng.chance(50))
+                .map(DepartmentId)
+                .collect();
+            let category = match rng.below(4) {
+                0 => None,
+                1 => Some(Category::General),
+                2 => Some(Category::Important),
+                _ => Some(Category::Core),
+            };
+            Subject {
+                membership: Membership {
+                    person: PersonId(p),
+                    unit: UnitId(unit),
+                    departments,
+                },
+                category,
+                category_ends: rng.chance(25).then(|| random_day(rng)),
+                roles: RoleSet::default(),
+            }
+        })
+        .collect()
+}
+
+fn random_scope(rng: &mut Rng) -> KnowledgeScope {
+    let mut persons = BTreeSet::new();
+    for _ in 0..rng.below(4) {
+        persons.insert(PersonId(
+            i64::try_from(rng.below(PEOPLE as u64)).unwrap() + 1,
+        ));
+    }
+    let groups = (0..rng.below(3))
+        .map(|_| {
+            let holder = if rng.chance(40) {
+                ScopeHolder::Unit(UnitId(i64::try_from(rng.below(2)).unwrap() + 1))
+            } else {
+                ScopeHolder::Department(DepartmentId(
+                    i64::try_from(rng.below(DEPARTMENTS as u64)).unwrap() + 1,
+                ))
+            };
+            // Persons drawn from everyone: some of them do not (or no longer) belong to it.
+            let persons = (0..=rng.below(3))
+                .map(|_| PersonId(i64::try_from(rng.below(PEOPLE as u64)).unwrap() + 1))
+                .collect();
+            ScopeGroup { holder, persons }
+        })
+        .collect();
+    KnowledgeScope { persons, groups }
+}
+
+fn random_level(rng: &mut Rng) -> Level {
+    Level::ALL[usize::try_from(rng.below(Level::ALL.len() as u64)).unwrap()]
+}
+
+fn rank(level: Level) -> u8 {
+    baomi_server::ledger::level_rank(level)
+}
+
+/// A record as the core sees it (its access object) and as the store indexes it.
+struct Generated {
+    kind: RecordKind,
+    id: i64,
+    object: Object,
+    meta: RecordMeta,
+}
+
+fn random_records(rng: &mut Rng) -> Vec<Generated> {
+    let mut out = Vec::new();
+    let mut scopes: BTreeMap<i64, KnowledgeScope> = BTreeMap::new();
+    for id in 1..=120 {
+        let level = random_level(rng);
+        let scope = random_scope(rng);
+        // Open from a day in the past (declassified), in the future (a period still running)
+        // or never foreseen.
+        let open_from = match rng.below(3) {
+            0 => None,
+            _ => Some(random_day(rng)),
+        };
+        let mut object = Object::matter(MatterId(id), level, scope.clone());
+        if open_from.is_some_and(|d| d <= TODAY) {
+            object = object.declassified();
+        }
+        let read = read_index((RecordKind::Matter, id), &scope, level, open_from);
+        scopes.insert(id, scope);
+        out.push(Generated {
+            kind: RecordKind::Matter,
+            id,
+            object,
+            meta: RecordMeta {
+                level: Some(rank(level)),
+                status: "x".to_owned(),
+                title: format!("m{id}"),
+                read: Some(read),
+                ..RecordMeta::default()
+            },
+        });
+    }
+    for id in 1..=200 {
+        let level = random_level(rng);
+        let own = random_scope(rng);
+        // R1.8: a carrier of a matter follows the matter's scope; others have their own.
+        let matter = rng
+            .chance(70)
+            .then(|| i64::try_from(rng.below(120)).unwrap() + 1);
+        let governing = match matter {
+            Some(m) => scopes[&m].clone(),
+            None => own.clone(),
+        };
+        let open = rng.chance(20);
+        let mut object = Object::carrier(CarrierId(id), level, governing);
+        if open {
+            object = object.declassified();
+        }
+        let scope_of = matter.map_or((RecordKind::Carrier, id), |m| (RecordKind::Matter, m));
+        let read = read_index(scope_of, &own, level, open.then(baomi_store::always_open));
+        out.push(Generated {
+            kind: RecordKind::Carrier,
+            id,
+            object,
+            meta: RecordMeta {
+                level: Some(rank(level)),
+                status: "x".to_owned(),
+                title: format!("c{id}"),
+                read: Some(read),
+                ..RecordMeta::default()
+            },
+        });
+    }
+    out
+}
+
+async fn candidates(store: &Store, kind: RecordKind, subject: &Subject) -> BTreeSet<i64> {
+    let reader = reader_of(subject, TODAY);
+    let mut tx = store.read().await.unwrap();
+    let rows = tx
+        .list_page(
+            kind,
+            &RecordFilter::default(),
+            Some(&reader),
+            RecordOrder::Id,
+            false,
+            Window {
+                offset: 0,
+                after: None,
+                limit: 10_000,
+            },
+        )
+        .await
+        .unwrap();
+    let count = tx
+        .count_records(kind, &RecordFilter::default(), Some(&reader), 10_000)
+        .await
+        .unwrap();
+    tx.finish().await.unwrap();
+    assert_eq!(count, rows.len() as u64, "the count agrees with the list");
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+async fn check_seed(backend: Backend, seed: u64) {
+    let db = TestDb::new(backend).await;
+    let store = Store::open(&db.url).await.unwrap();
+    let mut rng = Rng(seed);
+    let people = random_people(&mut rng);
+    let records = random_records(&mut rng);
+    let at = Timestamp::from_second(1_780_000_000).unwrap();
+    let mut tx = store.write().await.unwrap();
+    for r in &records {
+        tx.insert_record(r.kind, r.id, &r.meta, "{}", at)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Half the records changed once: the index is rewritten with the row.
+    let mut tx = store.write().await.unwrap();
+    for r in records.iter().filter(|r| r.id % 2 == 0) {
+        tx.update_record(r.kind, r.id, 1, &r.meta, "{}", at)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut narrowed = 0;
+    for subject in &people {
+        for kind in [RecordKind::Matter, RecordKind::Carrier] {
+            let sql = candidates(&store, kind, subject).await;
+            for r in records.iter().filter(|r| r.kind == kind) {
+                let allowed = decide(subject, &r.object, Action::Read, TODAY).is_allowed();
+                if allowed {
+                    assert!(
+                        sql.contains(&r.id),
+                        "seed {seed}: {kind:?} {} allowed to person {} but not selected",
+                        r.id,
+                        subject.person().0
+                    );
+                } else if sql.contains(&r.id) {
+                    // The one fact SQL leaves to the core: belonging to a named group.
+                    assert!(
+                        r.object.scope.named_persons().contains(&subject.person())
+                            && !r.object.scope.includes(&subject.membership),
+                        "seed {seed}: {kind:?} {} selected for person {} whom the core refuses \
+                         for a reason SQL should have seen",
+                        r.id,
+                        subject.person().0
+                    );
+                } else {
+                    narrowed += 1;
+                }
+            }
+        }
+    }
+    assert!(narrowed > 0, "seed {seed}: the pre-filter narrowed nothing");
+    store.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn r1_7_r2_1_sql_never_omits_what_the_core_allows_sqlite() {
+    for seed in [1, 7, 42, 2026] {
+        check_seed(Backend::Sqlite, seed).await;
+    }
+}
+
+#[tokio::test]
+async fn r1_7_r2_1_sql_never_omits_what_the_core_allows_postgres() {
+    for seed in [1, 7, 42, 2026] {
+        check_seed(Backend::Postgres, seed).await;
+    }
+}
