@@ -145,6 +145,7 @@ impl Ledger for ApprovalRequest {
             number: None,
             holder: Some(self.requested_by.0),
             due_on: None,
+            remind_on: None,
             read: None,
         }
     }

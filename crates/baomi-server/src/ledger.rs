@@ -137,6 +137,66 @@ pub async fn load_page<T: Ledger>(
         .collect()
 }
 
+/// Walks a whole list window by window (exports, reminders): keyset paging in id order, which
+/// costs the same at any depth, else by offset.
+#[derive(Debug, Clone, Copy)]
+pub struct Windows {
+    window: Window,
+    order: RecordOrder,
+    done: bool,
+}
+
+impl Windows {
+    /// Windows of `size` records in `order`.
+    pub fn new(order: RecordOrder, size: u32) -> Windows {
+        Windows {
+            window: Window {
+                offset: 0,
+                after: None,
+                limit: size,
+            },
+            order,
+            done: false,
+        }
+    }
+
+    /// The next window to read, `None` once the last one came back short.
+    pub fn next(&self) -> Option<Window> {
+        (!self.done).then_some(self.window)
+    }
+
+    /// Records that the window just read held `n` rows, the last with id `last`.
+    pub fn advance(&mut self, n: usize, last: Option<i64>) {
+        if u32::try_from(n).unwrap_or(u32::MAX) < self.window.limit || last.is_none() {
+            self.done = true;
+        } else if self.order == RecordOrder::Id {
+            self.window.after = last;
+        } else {
+            self.window.offset = self
+                .window
+                .offset
+                .saturating_add(u64::from(self.window.limit));
+        }
+    }
+}
+
+/// Every candidate of a list for `reader`, read window by window (for lists bounded by their
+/// filter, such as what falls due this month; the caller decides each row).
+pub async fn load_candidates<T: Ledger>(
+    tx: &mut ReadTx,
+    filter: &RecordFilter,
+    reader: Option<&Reader>,
+) -> ApiResult<Vec<Loaded<T>>> {
+    let mut windows = Windows::new(RecordOrder::Id, 1_000);
+    let mut out = Vec::new();
+    while let Some(window) = windows.next() {
+        let batch = load_page::<T>(tx, filter, reader, RecordOrder::Id, false, window).await?;
+        windows.advance(batch.len(), batch.last().map(|l| l.value.record_id()));
+        out.extend(batch);
+    }
+    Ok(out)
+}
+
 /// [`load_all`] inside a write transaction.
 pub async fn load_all_for_update<T: Ledger>(
     tx: &mut WriteTx,
@@ -205,8 +265,7 @@ pub async fn reindex_reads<T: Ledger>(store: &baomi_store::Store) -> ApiResult<u
                     row.id
                 ))
             })?;
-            tx.reindex_record(T::KIND, row.id, value.meta().read.as_ref())
-                .await?;
+            tx.reindex_record(T::KIND, row.id, &value.meta()).await?;
         }
         tx.commit().await?;
         done = done.saturating_add(u64::try_from(rows.len()).unwrap_or(0));

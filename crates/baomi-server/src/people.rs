@@ -108,6 +108,7 @@ impl Ledger for Person {
             number: None,
             holder: None,
             due_on: self.detachment.as_ref().map(Detachment::ends_on),
+            remind_on: None,
             read: None,
         }
     }

@@ -152,6 +152,7 @@ fn random_records(rng: &mut Rng) -> Vec<Generated> {
                 level: Some(rank(level)),
                 status: "x".to_owned(),
                 title: format!("m{id}"),
+                remind_on: None,
                 read: Some(read),
                 ..RecordMeta::default()
             },
@@ -183,6 +184,7 @@ fn random_records(rng: &mut Rng) -> Vec<Generated> {
                 level: Some(rank(level)),
                 status: "x".to_owned(),
                 title: format!("c{id}"),
+                remind_on: None,
                 read: Some(read),
                 ..RecordMeta::default()
             },

@@ -98,6 +98,8 @@ pub struct RecordMeta {
     pub holder: Option<i64>,
     /// The day something is due (a return, a term's end, a decision).
     pub due_on: Option<Date>,
+    /// A second day a reminder looks for (a matter's yearly review, R1.9).
+    pub remind_on: Option<Date>,
     /// What lets the store narrow reads of this record to the readers who could read it
     /// ([`Reader`]); `None` for kinds whose lists the store does not narrow. Written with the
     /// record, never read back: [`StoredRecord::meta`] has `None` here.
@@ -187,6 +189,8 @@ pub struct RecordFilter {
     pub text: Option<String>,
     /// Due on or before this day.
     pub due_by: Option<Date>,
+    /// Due on or before this day, or to be reminded of on or before it (either column).
+    pub due_or_remind_by: Option<Date>,
 }
 
 /// The column a list is sorted by; ties are broken by id.
@@ -239,10 +243,10 @@ impl RecordOrder {
 }
 
 const RECORD_COLUMNS: &str = "kind, id, unit_id, level, status, title, number, holder_id, \
-     due_on, version, created_seconds, updated_seconds, body";
+     due_on, remind_on, version, created_seconds, updated_seconds, body";
 /// [`RECORD_COLUMNS`] of the table aliased `r`.
 const RECORD_COLUMNS_R: &str = "r.kind, r.id, r.unit_id, r.level, r.status, r.title, r.number, \
-     r.holder_id, r.due_on, r.version, r.created_seconds, r.updated_seconds, r.body";
+     r.holder_id, r.due_on, r.remind_on, r.version, r.created_seconds, r.updated_seconds, r.body";
 
 fn corrupt(kind: &str, id: i64, problem: String) -> StoreError {
     StoreError::Corrupt {
@@ -270,13 +274,17 @@ fn decode_record(row: &AnyRow) -> Result<StoredRecord, StoreError> {
                 .ok_or_else(|| corrupt(&kind_text, id, format!("level {l}")))?,
         ),
     };
-    let due_on = match row.try_get::<Option<String>, _>("due_on")? {
-        None => None,
-        Some(text) => Some(
-            text.parse::<Date>()
-                .map_err(|e| corrupt(&kind_text, id, format!("due_on: {e}")))?,
-        ),
+    let day = |column: &str| -> Result<Option<Date>, StoreError> {
+        match row.try_get::<Option<String>, _>(column)? {
+            None => Ok(None),
+            Some(text) => text
+                .parse::<Date>()
+                .map(Some)
+                .map_err(|e| corrupt(&kind_text, id, format!("{column}: {e}"))),
+        }
     };
+    let due_on = day("due_on")?;
+    let remind_on = day("remind_on")?;
     let time = |column: &str| -> Result<Timestamp, StoreError> {
         let s: i64 = row.try_get(column)?;
         Timestamp::from_second(s).map_err(|e| corrupt(&kind_text, id, format!("{column}: {e}")))
@@ -292,6 +300,7 @@ fn decode_record(row: &AnyRow) -> Result<StoredRecord, StoreError> {
             number: row.try_get("number")?,
             holder: row.try_get("holder_id")?,
             due_on,
+            remind_on,
             read: None,
         },
         version: row.try_get("version")?,
@@ -440,6 +449,13 @@ fn where_clause(
     if let Some(due) = filter.due_by {
         let p = sql.arg(Arg::Text(due.to_string()));
         sql.push(&format!(" AND r.due_on IS NOT NULL AND r.due_on <= {p}"));
+    }
+    if let Some(day) = filter.due_or_remind_by {
+        let p = sql.arg(Arg::Text(day.to_string()));
+        sql.push(&format!(
+            " AND ((r.due_on IS NOT NULL AND r.due_on <= {p}) \
+               OR (r.remind_on IS NOT NULL AND r.remind_on <= {p}))"
+        ));
     }
     if let Some(reader) = reader {
         let on = sql.arg(Arg::Text(reader.on.to_string()));
@@ -769,7 +785,7 @@ impl WriteTx {
         let seconds = seconds_of(at);
         run!(self, |c| sqlx::query(&format!(
             "INSERT INTO records ({RECORD_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12)"
         ))
         .bind(kind.as_str())
         .bind(id)
@@ -780,6 +796,7 @@ impl WriteTx {
         .bind(meta.number.clone())
         .bind(meta.holder)
         .bind(meta.due_on.map(|d| d.to_string()))
+        .bind(meta.remind_on.map(|d| d.to_string()))
         .bind(seconds)
         .bind(body.to_owned())
         .execute(&mut *c)
@@ -831,8 +848,8 @@ impl WriteTx {
         let result = run!(self, |c| {
             sqlx::query(
             "UPDATE records SET unit_id = $1, level = $2, status = $3, title = $4, number = $5, \
-             holder_id = $6, due_on = $7, version = version + 1, updated_seconds = $8, body = $9 \
-             WHERE kind = $10 AND id = $11 AND version = $12",
+             holder_id = $6, due_on = $7, remind_on = $8, version = version + 1, \
+             updated_seconds = $9, body = $10 WHERE kind = $11 AND id = $12 AND version = $13",
         )
         .bind(meta.unit)
         .bind(meta.level.map(i64::from))
@@ -841,6 +858,7 @@ impl WriteTx {
         .bind(meta.number.clone())
         .bind(meta.holder)
         .bind(meta.due_on.map(|d| d.to_string()))
+        .bind(meta.remind_on.map(|d| d.to_string()))
         .bind(seconds_of(at))
         .bind(body.to_owned())
         .bind(kind.as_str())
@@ -867,15 +885,31 @@ impl WriteTx {
         Ok(expected_version.saturating_add(1))
     }
 
-    /// Rewrites a record's read index alone (no new version, no change to its body): for rows
+    /// Rewrites a record's read index and reminder day alone (no new version, no change to its body): for rows
     /// written before the index existed (migration 6), re-indexed when the service starts.
     pub async fn reindex_record(
         &mut self,
         kind: RecordKind,
         id: i64,
-        read: Option<&ReadIndex>,
+        meta: &RecordMeta,
     ) -> Result<(), StoreError> {
-        run!(self, |c| write_read_index(c, kind, id, read, true).await)
+        run!(self, |c| sqlx::query(
+            "UPDATE records SET remind_on = $1 WHERE kind = $2 AND id = $3"
+        )
+        .bind(meta.remind_on.map(|d| d.to_string()))
+        .bind(kind.as_str())
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map_err(StoreError::from))?;
+        run!(self, |c| write_read_index(
+            c,
+            kind,
+            id,
+            meta.read.as_ref(),
+            true
+        )
+        .await)
     }
 
     /// Ids of records of `kind` not yet read-indexed, from `after` on, at most `limit`.

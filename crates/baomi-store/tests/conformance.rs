@@ -523,6 +523,7 @@ async fn ledger_records_round_trip_filter_and_refuse_stale_versions(db: &TestDb)
         number: Some(number.to_owned()),
         holder: Some(2),
         due_on: Some("2026-04-01".parse().unwrap()),
+        remind_on: None,
         read: None,
     };
     let id = w.next_record_id(RecordKind::Carrier).await.unwrap();
@@ -983,6 +984,7 @@ async fn write_one(store: &Store, name: &str) -> Result<(), StoreError> {
         number: None,
         holder: None,
         due_on: None,
+        remind_on: None,
         read: None,
     };
     w.insert_record(

@@ -50,8 +50,7 @@ use baomi_core::ids::{ApprovalId, CarrierId, MatterId, PersonId, UnitId};
 use baomi_core::marks::{Level, Mark};
 use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{
-    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, Window,
-    WriteTx,
+    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, WriteTx,
 };
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
@@ -197,6 +196,7 @@ impl Ledger for CarrierRecord {
             due_on: c.due(),
             // R1.8: a carrier of a matter is read by the matter's current scope (as
             // `scope_of`); declassified and released carriers are open to read (`object_of`).
+            remind_on: None,
             read: Some(ledger::read_index(
                 c.matter().map_or((RecordKind::Carrier, c.id().0), |m| {
                     (RecordKind::Matter, m.0)
@@ -1367,12 +1367,8 @@ async fn visible(
     let reader = ledger::reader_of(&principal.subject(), today);
     let mut tx = state.store.read().await?;
     let mut out = Vec::new();
-    let mut window = Window {
-        offset: 0,
-        after: None,
-        limit: WINDOW,
-    };
-    loop {
+    let mut windows = ledger::Windows::new(order, WINDOW);
+    while let Some(window) = windows.next() {
         let candidates = ledger::load_page::<CarrierRecord>(
             &mut tx,
             &filter,
@@ -1382,18 +1378,11 @@ async fn visible(
             window,
         )
         .await?;
-        let n = candidates.len();
-        let last = candidates.last().map(|l| l.value.record_id());
+        windows.advance(
+            candidates.len(),
+            candidates.last().map(|l| l.value.record_id()),
+        );
         out.extend(decide_carriers(&mut tx, principal, candidates, today).await?);
-        if u32::try_from(n).unwrap_or(u32::MAX) < WINDOW {
-            break;
-        }
-        // Keyset paging in id order (cheap at any depth); otherwise by offset.
-        if order == RecordOrder::Id {
-            window.after = last;
-        } else {
-            window.offset = window.offset.saturating_add(u64::from(WINDOW));
-        }
     }
     tx.finish().await?;
     Ok(out)
@@ -2334,6 +2323,7 @@ impl Ledger for InventoryRound {
             number: None,
             holder: Some(self.started_by.0),
             due_on: None,
+            remind_on: None,
             read: None,
         }
     }

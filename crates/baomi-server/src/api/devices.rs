@@ -282,6 +282,7 @@ impl Ledger for DeviceRecord {
             number: Some(self.number.clone()),
             holder: self.holder.map(|h| h.0),
             due_on: self.due_on(),
+            remind_on: None,
             read: None,
         }
     }

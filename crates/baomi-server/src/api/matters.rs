@@ -67,8 +67,7 @@ use baomi_core::marks::{
 };
 use baomi_core::{Describe, Lang, RuleId};
 use baomi_store::{
-    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, Window,
-    WriteTx,
+    ReadTx, RecordFilter, RecordKind, RecordMeta, RecordOrder, StoreError, StoredRecord, WriteTx,
 };
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -117,6 +116,7 @@ impl Ledger for ProposalEntry {
             number: None,
             holder: Some(p.proposer.0),
             due_on: None,
+            remind_on: None,
             read: None,
         }
     }
@@ -193,6 +193,8 @@ impl Ledger for MatterRecord {
             number: None,
             holder: Some(m.classifier().0),
             due_on,
+            // R1.9: the yearly review, for reminders.
+            remind_on: m.next_review_due(self.as_of),
             // R1.7, R2.1, R1.9: read by its scope at its level; open to all once declassified.
             read: Some(ledger::read_index(
                 (RecordKind::Matter, m.id().0),
@@ -231,6 +233,7 @@ impl Ledger for ClassifierGrant {
             number: None,
             holder: Some(c.person.0),
             due_on: c.certificate_expires,
+            remind_on: None,
             read: None,
         }
     }
@@ -270,6 +273,7 @@ impl Ledger for AuthorisationRecord {
             number: None,
             holder: None,
             due_on: None,
+            remind_on: None,
             read: None,
         }
     }
@@ -372,6 +376,7 @@ impl Ledger for EscalationRecord {
             number: None,
             holder: Some(self.opened_by.0),
             due_on: self.deadline(),
+            remind_on: None,
             read: None,
         }
     }
@@ -1775,12 +1780,8 @@ async fn visible_matters(
     let reader = ledger::reader_of(&subject, today);
     let mut tx = state.store.read().await?;
     let mut out = Vec::new();
-    let mut window = Window {
-        offset: 0,
-        after: None,
-        limit: WINDOW,
-    };
-    loop {
+    let mut windows = ledger::Windows::new(order, WINDOW);
+    while let Some(window) = windows.next() {
         let candidates = ledger::load_page::<MatterRecord>(
             &mut tx,
             &filter,
@@ -1790,19 +1791,13 @@ async fn visible_matters(
             window,
         )
         .await?;
-        let n = candidates.len();
-        let last = candidates.last().map(|l| l.value.matter.id().0);
+        windows.advance(
+            candidates.len(),
+            candidates.last().map(|l| l.value.matter.id().0),
+        );
         out.extend(candidates.into_iter().map(|l| l.value).filter(|r| {
             access::decide(&subject, &r.object(today), Access::Read, today).is_allowed()
         }));
-        if u32::try_from(n).unwrap_or(u32::MAX) < WINDOW {
-            break;
-        }
-        if order == RecordOrder::Id {
-            window.after = last;
-        } else {
-            window.offset = window.offset.saturating_add(u64::from(WINDOW));
-        }
     }
     tx.finish().await?;
     Ok(out)

@@ -18,7 +18,7 @@
 
 use crate::api::carriers::CarrierRecord;
 use crate::api::common::audit_read;
-use crate::api::matters::ClassifierGrant;
+use crate::api::matters::{status_code, ClassifierGrant, MatterRecord};
 use crate::auth::{password_due_on, Principal};
 use crate::error::ApiResult;
 use crate::ledger::{self, Loaded};
@@ -40,6 +40,7 @@ use jiff::civil::Date;
 use jiff::ToSpan;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// Days ahead a period, review or detachment end is reminded.
 pub const WINDOW_DAYS: i64 = 30;
@@ -153,12 +154,17 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
         out.extend(storage_fault_reminder(state, principal, ctx.today));
     }
 
+    // Each ledger is asked only for what can fall due in the window (issue 19): SQL narrows
+    // by the due and review days, the holder and the reader's scope and level; the core
+    // decides every row below.
     let mut tx = state.store.read().await?;
     let account = tx.account(me).await?;
-    let matters = stored::matters_by_id(&mut tx).await?;
     let grants: Vec<Classifier> = ledger::load_all::<ClassifierGrant>(
         &mut tx,
-        &RecordFilter::default(),
+        &RecordFilter {
+            holder: Some(me.0),
+            ..RecordFilter::default()
+        },
         RecordOrder::Id,
         false,
     )
@@ -167,8 +173,47 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
     .map(|g| g.value.classifier)
     .filter(|c| c.person == me)
     .collect();
-    let carriers: Vec<Loaded<CarrierRecord>> =
-        ledger::load_all(&mut tx, &RecordFilter::default(), RecordOrder::Id, false).await?;
+    let reader = ledger::reader_of(&subject, today);
+    let matters: Vec<(i64, MatterRecord)> = ledger::load_candidates::<MatterRecord>(
+        &mut tx,
+        &RecordFilter {
+            // Stored as of the day last saved: a matter saved before its classification day
+            // is in force by now.
+            statuses: [
+                MatterStatus::InForce {
+                    declassifies_on: None,
+                },
+                MatterStatus::NotYetClassified,
+            ]
+            .iter()
+            .map(|s| status_code(s).to_owned())
+            .collect(),
+            due_or_remind_by: Some(ctx.soon),
+            ..RecordFilter::default()
+        },
+        Some(&reader),
+    )
+    .await?
+    .into_iter()
+    .map(|l| (l.value.matter.id().0, l.value))
+    .collect();
+    // R3.4, R3.6: only carriers they hold whose due day has passed.
+    let carriers: Vec<Loaded<CarrierRecord>> = ledger::load_candidates(
+        &mut tx,
+        &RecordFilter {
+            holder: Some(me.0),
+            due_by: today.yesterday().ok(),
+            ..RecordFilter::default()
+        },
+        None,
+    )
+    .await?;
+    let mut carrier_matters: HashMap<i64, MatterRecord> = HashMap::new();
+    for mid in carriers.iter().filter_map(|l| l.value.carrier.matter()) {
+        if let Some(m) = ledger::load::<MatterRecord>(&mut tx, mid.0).await? {
+            carrier_matters.insert(mid.0, m.value);
+        }
+    }
     let office = principal.has_role(Role::ConfidentialityOfficer)
         || person
             .approver_roles
@@ -382,7 +427,7 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
             continue;
         }
         let Some(due) = carrier.due() else { continue };
-        let object = stored::carrier_object(record, &matters);
+        let object = stored::carrier_object(record, &carrier_matters);
         let number = carrier.key().to_string();
         let name = if decide(&subject, &object, Action::Read, today).is_allowed() {
             format!("{number}“{}”", carrier.title())

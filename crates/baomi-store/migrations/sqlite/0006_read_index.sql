@@ -17,6 +17,8 @@ ALTER TABLE records ADD COLUMN read_indexed BIGINT NOT NULL DEFAULT 0 CHECK (rea
 ALTER TABLE records ADD COLUMN scope_kind TEXT NULL;
 ALTER TABLE records ADD COLUMN scope_id BIGINT NULL;
 ALTER TABLE records ADD COLUMN open_from TEXT NULL;
+-- remind_on: a second day a reminder looks for (a matter's yearly review, R1.9), beside due_on.
+ALTER TABLE records ADD COLUMN remind_on TEXT NULL;
 
 -- Everyone a record's own knowledge scope names, directly or within a group (R1.7). The core
 -- still checks group membership; this table only finds the candidates.
@@ -33,6 +35,7 @@ CREATE INDEX records_kind_level ON records (kind, level);
 CREATE INDEX records_kind_holder ON records (kind, holder_id);
 CREATE INDEX records_kind_title ON records (kind, title);
 CREATE INDEX records_kind_updated ON records (kind, updated_seconds);
+CREATE INDEX records_kind_remind ON records (kind, remind_on);
 
 -- Search that finds Chinese: a trigram index over titles and numbers (substrings of three or more
 -- characters are found through it; shorter ones fall back to a scan, cut short by the page).
