@@ -310,6 +310,7 @@ pub const ROUTES: &[RouteDoc] = &[
     r("GET", "/api/v1/records/{kind}/{id}/history", "audit", "记录的操作历史（可阅知该记录者）", "a record's history (whoever may read the record)", NO, Schema("RecordHistory")),
     // Reminders (R13.4)
     r("GET", "/api/v1/reminders", "reminders", "本人的提醒（R13.4）", "one's own reminders (R13.4)", NO, Schema("Reminders")),
+    r("GET", "/api/v1/dashboard", "reminders", "首页统计（按密级、状态计数；培训、设备口令）", "the home page's counts (by level and status; training, device passwords)", NO, Schema("Dashboard")),
 ];
 
 /// The routes of this module.
@@ -757,7 +758,26 @@ fn components() -> Value {
                     "object": { "type": "object", "properties": { "kind": { "type": "string" }, "id": { "type": "integer" } } },
                     "message": { "type": "string" },
                     "message_zh": { "type": "string" },
-                    "message_en": { "type": "string" }
+                    "message_en": { "type": "string" },
+                    "level": { "type": "string", "description": "the level of what the message shows, for the banner" }
+                }
+            },
+            "Dashboard": {
+                "type": "object",
+                "required": ["day", "matters", "carriers", "training", "device_passwords"],
+                "properties": {
+                    "day": { "type": "string", "format": "date" },
+                    "matters": { "type": "object", "properties": {
+                        "total": { "type": "integer" },
+                        "by_level": { "type": "object", "additionalProperties": { "type": "integer" } },
+                        "by_status": { "type": "object", "additionalProperties": { "type": "integer" } }
+                    } },
+                    "carriers": { "type": "object", "properties": {
+                        "by_status": { "type": "object", "additionalProperties": { "type": "integer" } },
+                        "status_names": { "type": "object" }
+                    } },
+                    "training": { "type": "object", "properties": { "compliant": { "type": "integer" }, "not_compliant": { "type": "integer" } } },
+                    "device_passwords": { "type": "object", "properties": { "in_policy": { "type": "integer" }, "out_of_policy": { "type": "integer" } } }
                 }
             },
             "Reminders": {

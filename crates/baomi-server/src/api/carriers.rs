@@ -163,6 +163,24 @@ pub fn number_key(unit: UnitId, number: &CarrierNumber, copy: NonZeroU32) -> Str
 }
 
 /// The stored status code of a carrier state.
+/// Every carrier status, in life-cycle order (R3.10).
+pub const STATUSES: [CarrierStatus; 9] = [
+    CarrierStatus::Registered,
+    CarrierStatus::InCustody,
+    CarrierStatus::Lent,
+    CarrierStatus::InTransit,
+    CarrierStatus::CarriedOut,
+    CarrierStatus::InRepair,
+    CarrierStatus::Destroyed,
+    CarrierStatus::Declassified,
+    CarrierStatus::Released,
+];
+
+/// The status stored as `code`.
+pub fn status_of_code(code: &str) -> Option<CarrierStatus> {
+    STATUSES.into_iter().find(|s| status_code(*s) == code)
+}
+
 pub fn status_code(status: CarrierStatus) -> &'static str {
     match status {
         CarrierStatus::Registered => "registered",

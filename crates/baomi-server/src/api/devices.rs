@@ -388,6 +388,28 @@ async fn visible_devices(
         .collect())
 }
 
+/// R4.2: how many of the devices the subject sees whose password rules apply are in policy, and
+/// how many are not (the dashboard's chart).
+pub(crate) async fn password_counts(
+    state: &AppState,
+    principal: &Principal,
+    today: Date,
+) -> ApiResult<(u64, u64)> {
+    let mut ok = 0;
+    let mut out = 0;
+    for rec in visible_devices(state, principal, &ListQuery::default()).await? {
+        match row(&rec, today)
+            .get("password_status")
+            .and_then(Value::as_str)
+        {
+            None | Some("not_applicable") => {}
+            Some("ok") => ok += 1,
+            Some(_) => out += 1,
+        }
+    }
+    Ok((ok, out))
+}
+
 /// `GET /api/v1/devices`.
 async fn list(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod audit;
 pub mod carriers;
 pub mod common;
+pub mod dashboard;
 pub mod devices;
 pub mod guard;
 pub mod import;
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .merge(import::routes())
         .merge(audit::routes())
         .merge(reminders::routes())
+        .merge(dashboard::routes())
         .merge(crate::openapi::routes())
         // Any other path under /api/ is not part of the API: the JSON 404, any method.
         .route("/api/{*rest}", axum::routing::any(unknown_path))

@@ -259,6 +259,29 @@ async fn visible_people(
         .collect())
 }
 
+/// R2.3: how many of the people whose details the subject sees have done this year's training
+/// hours, and how many have not (the dashboard's chart).
+pub(crate) async fn training_counts(
+    state: &AppState,
+    principal: &Principal,
+    today: Date,
+) -> ApiResult<(u64, u64)> {
+    let people = visible_people(state, principal, &ListQuery::default()).await?;
+    let mut ok = 0;
+    let mut short = 0;
+    for (p, details) in &people {
+        if !details {
+            continue;
+        }
+        if training_compliance(p.id, &p.training, today.year()).is_compliant() {
+            ok += 1;
+        } else {
+            short += 1;
+        }
+    }
+    Ok((ok, short))
+}
+
 /// `GET /api/v1/people`: the subject's unit (P1; P2 where allowed).
 async fn list(
     State(state): State<AppState>,

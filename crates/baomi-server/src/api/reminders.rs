@@ -32,7 +32,7 @@ use baomi_core::access::{decide, Action, Role};
 use baomi_core::audit::ObjectRef;
 use baomi_core::carriers::{ApproverRole, CarrierState};
 use baomi_core::determination::{Classifier, MatterStatus};
-use baomi_core::marks::add_years;
+use baomi_core::marks::{add_years, Level};
 use baomi_core::personnel::training_compliance;
 use baomi_core::{date_text, Lang};
 use baomi_store::{RecordFilter, RecordKind, RecordOrder, StoredRecord};
@@ -79,6 +79,19 @@ pub struct Reminder {
     pub message_zh: String,
     /// The text in English.
     pub message_en: String,
+    /// The level of what the text shows (a matter's title, a readable carrier's title), for
+    /// the page's banner (R13.3); absent when it shows nothing classified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<&'static str>,
+}
+
+impl Reminder {
+    fn showing(self, level: Level) -> Reminder {
+        Reminder {
+            level: Some(level.code()),
+            ..self
+        }
+    }
 }
 
 struct Ctx {
@@ -104,6 +117,7 @@ fn reminder(
         object,
         message_zh: zh,
         message_en: en,
+        level: None,
     }
 }
 
@@ -267,7 +281,8 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
                         matter.mark().to_en(),
                         date_text(end, Lang::En)
                     ),
-                ));
+                )
+                .showing(matter.mark().level()));
             }
         }
         let reviews = grants
@@ -275,21 +290,24 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
             .any(|g| g.unit == matter.unit() && (g.is_head || matter.classifier() == me));
         if reviews {
             if let Some(due) = matter.next_review_due(today).filter(|d| *d <= ctx.soon) {
-                out.push(reminder(
-                    &ctx,
-                    "review_due",
-                    "R1.9",
-                    due,
-                    obj(),
-                    format!(
-                        "“{title}”的年度定密审核应于 {} 前完成（R1.9）",
-                        date_text(due, Lang::Zh)
-                    ),
-                    format!(
-                        "the yearly review of “{title}” is due by {} (R1.9)",
-                        date_text(due, Lang::En)
-                    ),
-                ));
+                out.push(
+                    reminder(
+                        &ctx,
+                        "review_due",
+                        "R1.9",
+                        due,
+                        obj(),
+                        format!(
+                            "“{title}”的年度定密审核应于 {} 前完成（R1.9）",
+                            date_text(due, Lang::Zh)
+                        ),
+                        format!(
+                            "the yearly review of “{title}” is due by {} (R1.9)",
+                            date_text(due, Lang::En)
+                        ),
+                    )
+                    .showing(matter.mark().level()),
+                );
             }
         }
     }
@@ -429,12 +447,13 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
         let Some(due) = carrier.due() else { continue };
         let object = stored::carrier_object(record, &carrier_matters);
         let number = carrier.key().to_string();
-        let name = if decide(&subject, &object, Action::Read, today).is_allowed() {
+        let readable = decide(&subject, &object, Action::Read, today).is_allowed();
+        let name = if readable {
             format!("{number}“{}”", carrier.title())
         } else {
             number
         };
-        out.push(reminder(
+        let shown = reminder(
             &ctx,
             "carrier_overdue",
             rule,
@@ -451,7 +470,12 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
                 "carrier {name} was due back by {}; it is overdue ({rule})",
                 date_text(due, Lang::En)
             ),
-        ));
+        );
+        out.push(if readable {
+            shown.showing(carrier.level())
+        } else {
+            shown
+        });
     }
 
     out.sort_by(|a, b| {
@@ -512,6 +536,7 @@ fn storage_fault_reminder(
             "{what_en}: last at {when}, {} writes refused (none saved); {state_en}",
             report.refused
         ),
+        level: None,
     })
 }
 

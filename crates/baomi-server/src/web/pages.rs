@@ -12,7 +12,6 @@ use baomi_core::marks::Level;
 use baomi_core::Lang;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// A page's answer: the page, or a redirect / error page already rendered.
 pub(super) type PageResult = Result<Response, Response>;
@@ -498,45 +497,6 @@ pub async fn set_lang(
     }
 }
 
-/// Every record of a ledger this person may see, page by page, through the API's list
-/// (audited there); `None` when the API refuses the list to this person (a chart not theirs).
-async fn all_items(
-    web: &Web,
-    principal: &Principal,
-    headers: &HeaderMap,
-    api: &str,
-) -> Result<Option<Vec<Value>>, Response> {
-    let mut items = Vec::new();
-    let mut page = 1u32;
-    loop {
-        let answer = ask(
-            web,
-            principal,
-            headers,
-            &format!("{api}?per_page=500&page={page}"),
-        )
-        .await?;
-        if answer.status == StatusCode::UNAUTHORIZED {
-            return Err(see_other("/login"));
-        }
-        if !answer.ok() {
-            return Ok(None);
-        }
-        let batch = super::items_of(&answer.body);
-        let total = answer
-            .body
-            .get("total")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        let done = batch.is_empty();
-        items.extend(batch);
-        if done || items.len() as u64 >= total || page >= 1000 {
-            return Ok(Some(items));
-        }
-        page += 1;
-    }
-}
-
 /// A bar chart's data: one bar per (code, label, count), widths scaled to the largest.
 fn chart(id: &str, title: &str, bars: Vec<(String, String, u64)>) -> Value {
     let most = bars.iter().map(|b| b.2).max().unwrap_or(0).max(1);
@@ -570,25 +530,6 @@ fn chart(id: &str, title: &str, bars: Vec<(String, String, u64)>) -> Value {
     })
 }
 
-/// Counts of a code field, named by the record's own words (`<key>_zh` / `<key>_en`).
-fn counted(items: &[Value], key: &str, lang: Lang) -> Vec<(String, String, u64)> {
-    let mut counts: BTreeMap<String, (String, u64)> = BTreeMap::new();
-    for item in items {
-        let Some(code) = item.get(key).and_then(Value::as_str) else {
-            continue;
-        };
-        let words = item
-            .get(format!("{key}_{}", lang_code(lang)))
-            .and_then(Value::as_str)
-            .map_or_else(|| status_words(code, lang), str::to_owned);
-        counts.entry(code.to_owned()).or_insert((words, 0)).1 += 1;
-    }
-    counts
-        .into_iter()
-        .map(|(code, (words, n))| (code, words, n))
-        .collect()
-}
-
 fn status_words(code: &str, lang: Lang) -> String {
     let texts = super::texts(lang);
     status_label(code, &texts)
@@ -610,121 +551,98 @@ async fn dashboard_inner(web: &Web, headers: &HeaderMap) -> PageResult {
         "/api/v1/approvals?box=inbox&per_page=1",
     )
     .await?;
-    let matters = all_items(web, &principal, headers, "/api/v1/matters")
-        .await?
-        .unwrap_or_default();
-    let carriers = all_items(web, &principal, headers, "/api/v1/carriers").await?;
-    let people = all_items(web, &principal, headers, "/api/v1/people").await?;
-    let devices = all_items(web, &principal, headers, "/api/v1/devices").await?;
+    let counts = read(web, &principal, headers, "/api/v1/dashboard").await?;
+    let count = |pointer: &str| counts.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
 
-    let level_of: BTreeMap<i64, String> = matters
-        .iter()
-        .filter_map(|m| Some((m.get("id")?.as_i64()?, m.get("level")?.as_str()?.to_owned())))
-        .collect();
+    // The banner covers what the reminders show (their level, R13.3).
     let items = super::items_of(&reminders);
-    let mut shown: Vec<&str> = Vec::new();
-    let mut floor = Level::Unclassified;
-    for item in &items {
-        let kind = item.pointer("/object/kind").and_then(Value::as_str);
-        let id = item.pointer("/object/id").and_then(Value::as_i64);
-        match (kind, id) {
-            (Some("matter"), Some(id)) => {
-                if let Some(level) = level_of.get(&id) {
-                    shown.push(level);
-                }
-            }
-            // A carrier's level is not in this answer: assume the system's.
-            (Some("carrier"), _) => floor = web.state.config.system_level,
-            _ => {}
-        }
-    }
-    let banner = highest(shown, Level::Unclassified).max(floor);
+    let shown: Vec<&str> = items
+        .iter()
+        .filter_map(|item| item.get("level").and_then(Value::as_str))
+        .collect();
+    let banner = highest(shown, Level::Unclassified);
 
     let t = super::texts(lang);
     let text = |key: &str| t.get(key).and_then(Value::as_str).unwrap_or(key).to_owned();
     let by_level: Vec<(String, String, u64)> = Level::ALL
         .into_iter()
         .map(|level| {
-            let count = matters
-                .iter()
-                .filter(|m| m.get("level").and_then(Value::as_str) == Some(level.code()))
-                .count() as u64;
             (
                 level.code().to_owned(),
                 level_name(level, lang).to_owned(),
-                count,
+                count(&format!("/matters/by_level/{}", level.code())),
             )
         })
         .collect();
-    let mut charts = vec![
+    let grouped = |pointer: &str, names: Option<&Value>| -> Vec<(String, String, u64)> {
+        counts
+            .pointer(pointer)
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(code, n)| {
+                        let words = names
+                            .and_then(|names| {
+                                names.pointer(&format!("/{code}/{}", lang_code(lang)))
+                            })
+                            .and_then(Value::as_str)
+                            .map_or_else(|| status_words(code, lang), str::to_owned);
+                        (code.clone(), words, n.as_u64().unwrap_or(0))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let charts = vec![
         chart("chart-levels", &text("by_level"), by_level),
         chart(
             "chart-matter-status",
             &text("matters_by_status"),
-            counted(&matters, "status", lang),
+            grouped("/matters/by_status", None),
         ),
-    ];
-    if let Some(carriers) = &carriers {
-        charts.push(chart(
+        chart(
             "chart-carriers",
             &text("carriers_by_state"),
-            counted(carriers, "status", lang),
-        ));
-    }
-    if let Some(people) = &people {
-        let classified: Vec<&Value> = people
-            .iter()
-            .filter(|p| p.pointer("/training_status/compliant").is_some())
-            .collect();
-        let ok = classified
-            .iter()
-            .filter(|p| p.pointer("/training_status/compliant") == Some(&Value::Bool(true)))
-            .count() as u64;
-        charts.push(chart(
+            grouped(
+                "/carriers/by_status",
+                counts.pointer("/carriers/status_names"),
+            ),
+        ),
+        chart(
             "chart-training",
             &text("training_compliance"),
             vec![
-                ("ok".into(), text("compliant"), ok),
+                ("ok".into(), text("compliant"), count("/training/compliant")),
                 (
                     "expired".into(),
                     text("not_compliant"),
-                    classified.len() as u64 - ok,
+                    count("/training/not_compliant"),
                 ),
             ],
-        ));
-    }
-    if let Some(devices) = &devices {
-        let with_password: Vec<&Value> = devices
-            .iter()
-            .filter(|d| {
-                d.get("password_status")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| s != "not_applicable")
-            })
-            .collect();
-        let out = with_password
-            .iter()
-            .filter(|d| d.get("password_status").and_then(Value::as_str) != Some("ok"))
-            .count() as u64;
-        charts.push(chart(
+        ),
+        chart(
             "chart-devices",
             &text("devices_password"),
             vec![
                 (
                     "ok".into(),
                     text("in_policy"),
-                    with_password.len() as u64 - out,
+                    count("/device_passwords/in_policy"),
                 ),
-                ("expired".into(), text("out_of_policy"), out),
+                (
+                    "expired".into(),
+                    text("out_of_policy"),
+                    count("/device_passwords/out_of_policy"),
+                ),
             ],
-        ));
-    }
+        ),
+    ];
 
     let context = json!({
         "reminders": items,
         "pending": inbox.get("total").cloned().unwrap_or(json!(0)),
         "charts": charts,
-        "matter_total": matters.len(),
+        "matter_total": count("/matters/total"),
     });
     Ok(render(
         "dashboard.html",
