@@ -12,6 +12,12 @@
 //!
 //! Callers decide what goes in the rows (only what the subject may read, R13.1) and audit the
 //! export before calling [`table_response`].
+//!
+//! Large ledgers stream ([`stream_table`], issue 19): the caller's producer sends the rows in
+//! batches through a bounded channel as it reads them window by window, so memory stays
+//! bounded at any size. CSV goes out as the batches arrive; XLSX is written in
+//! `rust_xlsxwriter`'s constant-memory mode (rows go to a temporary file as written) and sent
+//! when complete, its columns sized to the header and the first batch.
 
 use crate::error::{ApiError, ApiResult};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -295,9 +301,31 @@ fn build(
         ExportFormat::Csv => to_csv(columns, rows, lang)?,
         ExportFormat::Xlsx => to_xlsx(title, columns, rows, lang)?,
     };
+    let mut response = (StatusCode::OK, body).into_response();
+    download_headers(&mut response, title, format)?;
+    Ok(response)
+}
+
+/// A batch of rows from an export's producer, or what stopped it.
+pub type RowBatch = ApiResult<Vec<Vec<String>>>;
+
+/// Batches an export's producer may run ahead of the writer (each a window of rows).
+pub const STREAM_AHEAD: usize = 2;
+
+fn csv_rows(rows: &[Vec<String>], with_bom: bool) -> ApiResult<Vec<u8>> {
+    let start = if with_bom { BOM.to_vec() } else { Vec::new() };
+    let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(start);
+    for row in rows {
+        writer
+            .write_record(row.iter().map(|c| csv_safe(c).into_owned()))
+            .map_err(|e| ApiError::internal(&e))?;
+    }
+    writer.into_inner().map_err(|e| ApiError::internal(&e))
+}
+
+fn download_headers(response: &mut Response, title: &str, format: ExportFormat) -> ApiResult<()> {
     let disposition = HeaderValue::from_str(&content_disposition(title, format))
         .map_err(|e| ApiError::internal(&e))?;
-    let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
@@ -308,6 +336,132 @@ fn build(
         axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     );
+    Ok(())
+}
+
+/// A table as a download whose rows arrive in batches from `rows` (see the module
+/// documentation). A producer's error ends a CSV download early (its last line is then
+/// incomplete, and the error is logged) or answers an XLSX export with the error.
+pub async fn stream_table(
+    title: &str,
+    columns: &[(&str, &str)],
+    format: ExportFormat,
+    lang: Lang,
+    rows: tokio::sync::mpsc::Receiver<RowBatch>,
+) -> Response {
+    let result = match format {
+        ExportFormat::Csv => stream_csv(title, columns, lang, rows),
+        ExportFormat::Xlsx => stream_xlsx(title, columns, lang, rows).await,
+    };
+    match result {
+        Ok(response) => response,
+        Err(e) => e.in_lang(lang).into_response(),
+    }
+}
+
+fn stream_csv(
+    title: &str,
+    columns: &[(&str, &str)],
+    lang: Lang,
+    rows: tokio::sync::mpsc::Receiver<RowBatch>,
+) -> ApiResult<Response> {
+    use tokio_stream::StreamExt;
+    let header_row: Vec<String> = headers(columns, lang)
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect();
+    let head = csv_rows(&[header_row], true)?;
+    let body = tokio_stream::once(Ok(axum::body::Bytes::from(head))).chain(
+        tokio_stream::wrappers::ReceiverStream::new(rows).map(|batch| {
+            batch
+                .and_then(|rows| csv_rows(&rows, false))
+                .map(axum::body::Bytes::from)
+                .map_err(|e| {
+                    tracing::error!(error = ?e, "export stopped");
+                    std::io::Error::other("export stopped")
+                })
+        }),
+    );
+    let mut response = (StatusCode::OK, axum::body::Body::from_stream(body)).into_response();
+    download_headers(&mut response, title, ExportFormat::Csv)?;
+    Ok(response)
+}
+
+async fn stream_xlsx(
+    title: &str,
+    columns: &[(&str, &str)],
+    lang: Lang,
+    mut rows: tokio::sync::mpsc::Receiver<RowBatch>,
+) -> ApiResult<Response> {
+    let header: Vec<String> = headers(columns, lang)
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect();
+    let name = sheet_name(title);
+    let written = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+        let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&format!("xlsx export: {e}"));
+        let too_many = || {
+            ApiError::bad_request(
+                "导出行数超过 Excel 工作表上限，请缩小范围或改用 CSV",
+                "too many rows for one Excel sheet; narrow the export or use CSV",
+            )
+            .with_reason("too_many_rows")
+        };
+        let first = rows.blocking_recv().transpose()?.unwrap_or_default();
+        let mut workbook = Workbook::new();
+        let bold = Format::new().set_bold();
+        let sheet = workbook.add_worksheet_with_constant_memory();
+        sheet.set_name(&name).map_err(xlsx)?;
+        // Constant memory writes each row as it comes: widths and panes go first.
+        let mut widths: Vec<usize> = header.iter().map(|h| display_width(h).max(4)).collect();
+        for row in &first {
+            for (col, text) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(col) {
+                    *w = (*w).max(display_width(text));
+                }
+            }
+        }
+        for (col, w) in widths.iter().enumerate() {
+            let c = u16::try_from(col).map_err(|_| ApiError::internal(&"too many columns"))?;
+            let chars = u32::try_from(*w).unwrap_or(u32::MAX);
+            sheet
+                .set_column_width(c, (f64::from(chars) + 2.0).min(MAX_COLUMN_WIDTH))
+                .map_err(xlsx)?;
+        }
+        sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
+        for (col, text) in header.iter().enumerate() {
+            let c = u16::try_from(col).map_err(|_| ApiError::internal(&"too many columns"))?;
+            sheet
+                .write_string_with_format(0, c, xlsx_cell(text), &bold)
+                .map_err(xlsx)?;
+        }
+        let mut next_row: u32 = 1;
+        let mut batch = Some(first);
+        while let Some(rows_now) = batch.take() {
+            for row in rows_now {
+                if usize::try_from(next_row).unwrap_or(usize::MAX) >= XLSX_MAX_ROWS {
+                    return Err(too_many());
+                }
+                for (col, text) in row.iter().enumerate() {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let c =
+                        u16::try_from(col).map_err(|_| ApiError::internal(&"too many columns"))?;
+                    sheet
+                        .write_string(next_row, c, xlsx_cell(text))
+                        .map_err(xlsx)?;
+                }
+                next_row = next_row.saturating_add(1);
+            }
+            batch = rows.blocking_recv().transpose()?;
+        }
+        workbook.save_to_buffer().map_err(xlsx)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let mut response = (StatusCode::OK, written).into_response();
+    download_headers(&mut response, title, ExportFormat::Xlsx)?;
     Ok(response)
 }
 

@@ -274,7 +274,7 @@ pub async fn reindex_reads<T: Ledger>(store: &baomi_store::Store) -> ApiResult<u
 }
 
 /// The query parameters every list takes.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ListQuery {
     /// Search in titles and numbers.
     pub q: Option<String>,

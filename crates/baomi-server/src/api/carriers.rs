@@ -25,7 +25,7 @@ use crate::api::common;
 use crate::approvals::{ApprovalRequest, ApprovalStatus, ApprovalSubject};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{table_response, ExportFormat, ExportQuery};
+use crate::export::{self, ExportFormat, ExportQuery};
 use crate::ledger::{self, level_rank, Ledger, ListQuery, Loaded, Page};
 use crate::people::Person;
 use crate::state::{civil_day, AppState};
@@ -1372,40 +1372,6 @@ async fn decide_carriers(
     Ok(out)
 }
 
-/// Every carrier matching `query` that the subject may read, read window by window (for the
-/// export; a list reads one window).
-async fn visible(
-    state: &AppState,
-    principal: &Principal,
-    query: &ListQuery,
-    today: Date,
-) -> ApiResult<Vec<(Loaded<CarrierRecord>, KnowledgeScope)>> {
-    const WINDOW: u32 = 1_000;
-    let (filter, order, descending) = query.to_filter()?;
-    let reader = ledger::reader_of(&principal.subject(), today);
-    let mut tx = state.store.read().await?;
-    let mut out = Vec::new();
-    let mut windows = ledger::Windows::new(order, WINDOW);
-    while let Some(window) = windows.next() {
-        let candidates = ledger::load_page::<CarrierRecord>(
-            &mut tx,
-            &filter,
-            Some(&reader),
-            order,
-            descending,
-            window,
-        )
-        .await?;
-        windows.advance(
-            candidates.len(),
-            candidates.last().map(|l| l.value.record_id()),
-        );
-        out.extend(decide_carriers(&mut tx, principal, candidates, today).await?);
-    }
-    tx.finish().await?;
-    Ok(out)
-}
-
 /// `GET /api/v1/carriers`: the ledger, only what the subject may read; audited once. SQL
 /// selects one window of candidates the subject could read and counts them (up to
 /// [`ledger::TOTAL_CAP`]); the core decides each row.
@@ -1467,21 +1433,29 @@ async fn export(
     Query(query): Query<ListQuery>,
     Query(format): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    let format = ExportFormat::of(&format).map_err(|e| e.in_lang(principal.lang))?;
+    let lang = principal.lang;
+    let format = ExportFormat::of(&format).map_err(|e| e.in_lang(lang))?;
     let today = state.clock.today();
-    let rows = visible(&state, &principal, &query, today)
-        .await
-        .map_err(|e| e.in_lang(principal.lang))?;
-    let ids: Vec<i64> = rows.iter().map(|(l, _)| l.value.record_id()).collect();
+    let (filter, order, descending) = query.to_filter().map_err(|e| e.in_lang(lang))?;
+    let reader = ledger::reader_of(&principal.subject(), today);
+    let mut tx = state.store.read().await?;
+    let candidates = tx
+        .count_records(RecordKind::Carrier, &filter, Some(&reader), u64::MAX)
+        .await?;
+    tx.finish().await?;
+    // Audited before the first row leaves: the query fixes what the export holds.
     state
         .audit
         .record(
             AuditDraft::new(state.clock.now(), principal.actor(), "carrier.export").detail(
-                common::bounded_detail(json!({ "ids": ids, "format": format.extension() })),
+                common::bounded_detail(json!({
+                    "format": format.extension(),
+                    "query": query,
+                    "candidates": candidates,
+                })),
             ),
         )
         .await?;
-    let lang = principal.lang;
     let columns = [
         ("序号", "Id"),
         ("编号", "Number"),
@@ -1495,30 +1469,75 @@ async fn export(
         ("归还期限", "Due"),
         ("登记日期", "Registered"),
     ];
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(l, _)| {
-            let c = &l.value.carrier;
-            vec![
-                l.value.record_id().to_string(),
-                c.number().to_string(),
-                c.copy().to_string(),
-                lang.pick(c.kind().zh(), c.kind().en()).to_owned(),
-                match lang {
-                    Lang::Zh => c.marking().to_zh(),
-                    Lang::En => c.marking().to_en(),
-                },
-                c.title().to_owned(),
-                lang.pick(c.status().zh(), c.status().en()).to_owned(),
-                c.holder().to_string(),
-                c.location().to_string(),
-                c.due().map(|d| d.to_string()).unwrap_or_default(),
-                c.registered_on().to_string(),
-            ]
-        })
-        .collect();
+    let (sender, receiver) = tokio::sync::mpsc::channel(export::STREAM_AHEAD);
+    tokio::spawn(async move {
+        let produced = produce_export(&state, &principal, filter, order, descending, &sender).await;
+        if let Err(e) = produced {
+            let _ = sender.send(Err(e)).await;
+        }
+    });
     let title = lang.pick("涉密载体台账", "carrier ledger");
-    Ok(table_response(title, &columns, table, format, lang))
+    Ok(export::stream_table(title, &columns, format, lang, receiver).await)
+}
+
+/// Sends the export's rows window by window: SQL selects the candidates, the core decides
+/// each (R13.1); stops quietly when the download is abandoned.
+async fn produce_export(
+    state: &AppState,
+    principal: &Principal,
+    filter: RecordFilter,
+    order: RecordOrder,
+    descending: bool,
+    sender: &tokio::sync::mpsc::Sender<export::RowBatch>,
+) -> ApiResult<()> {
+    let today = state.clock.today();
+    let lang = principal.lang;
+    let reader = ledger::reader_of(&principal.subject(), today);
+    let mut tx = state.store.read().await?;
+    let mut windows = ledger::Windows::new(order, 1_000);
+    while let Some(window) = windows.next() {
+        let candidates = ledger::load_page::<CarrierRecord>(
+            &mut tx,
+            &filter,
+            Some(&reader),
+            order,
+            descending,
+            window,
+        )
+        .await?;
+        windows.advance(
+            candidates.len(),
+            candidates.last().map(|l| l.value.record_id()),
+        );
+        let rows: Vec<Vec<String>> = decide_carriers(&mut tx, principal, candidates, today)
+            .await?
+            .iter()
+            .map(|(l, _)| {
+                let c = &l.value.carrier;
+                vec![
+                    l.value.record_id().to_string(),
+                    c.number().to_string(),
+                    c.copy().to_string(),
+                    lang.pick(c.kind().zh(), c.kind().en()).to_owned(),
+                    match lang {
+                        Lang::Zh => c.marking().to_zh(),
+                        Lang::En => c.marking().to_en(),
+                    },
+                    c.title().to_owned(),
+                    lang.pick(c.status().zh(), c.status().en()).to_owned(),
+                    c.holder().to_string(),
+                    c.location().to_string(),
+                    c.due().map(|d| d.to_string()).unwrap_or_default(),
+                    c.registered_on().to_string(),
+                ]
+            })
+            .collect();
+        if sender.send(Ok(rows)).await.is_err() {
+            break;
+        }
+    }
+    tx.finish().await?;
+    Ok(())
 }
 
 /// `GET /api/v1/carriers/{id}`: one carrier with its full history (audited read).

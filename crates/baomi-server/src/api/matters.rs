@@ -43,7 +43,7 @@ use crate::api::common;
 use crate::approvals::{ApprovalRequest, ApprovalStatus, ApprovalSubject};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{table_response, ExportFormat, ExportQuery};
+use crate::export::{self, ExportFormat, ExportQuery};
 use crate::ledger::{self, level_rank, Ledger, ListQuery, Page};
 use crate::people::Person;
 use crate::state::{civil_day, AppState};
@@ -1765,44 +1765,6 @@ pub async fn decide_proposal(
 
 // ─────────────────────────────────────────── Matters ───────────────────────────────────────────
 
-/// Every matter matching `query` that the subject may read (R1.7, R2.1), read window by
-/// window: SQL selects the candidates, the core decides each (for the export; a list reads
-/// one window).
-async fn visible_matters(
-    state: &AppState,
-    principal: &Principal,
-    query: &ListQuery,
-) -> ApiResult<Vec<MatterRecord>> {
-    const WINDOW: u32 = 1_000;
-    let (filter, order, descending) = query.to_filter()?;
-    let today = state.clock.today();
-    let subject = principal.subject();
-    let reader = ledger::reader_of(&subject, today);
-    let mut tx = state.store.read().await?;
-    let mut out = Vec::new();
-    let mut windows = ledger::Windows::new(order, WINDOW);
-    while let Some(window) = windows.next() {
-        let candidates = ledger::load_page::<MatterRecord>(
-            &mut tx,
-            &filter,
-            Some(&reader),
-            order,
-            descending,
-            window,
-        )
-        .await?;
-        windows.advance(
-            candidates.len(),
-            candidates.last().map(|l| l.value.matter.id().0),
-        );
-        out.extend(candidates.into_iter().map(|l| l.value).filter(|r| {
-            access::decide(&subject, &r.object(today), Access::Read, today).is_allowed()
-        }));
-    }
-    tx.finish().await?;
-    Ok(out)
-}
-
 /// `GET /api/v1/matters`: the matters the subject may read (R1.7, R2.1), filtered, sorted and
 /// paged; the total counts only those. SQL selects one window of candidates and counts them
 /// (up to [`ledger::TOTAL_CAP`]); the core decides each row. Audited once (`matter.list`, with
@@ -1866,19 +1828,25 @@ pub async fn export_matters(
     Query(format): Query<ExportQuery>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let format = ExportFormat::of(&format).map_err(|e| e.in_lang(principal.lang))?;
+    let lang = principal.lang;
+    let format = ExportFormat::of(&format).map_err(|e| e.in_lang(lang))?;
+    let (filter, order, descending) = query.to_filter()?;
     let today = state.clock.today();
-    let visible = visible_matters(&state, &principal, &query).await?;
-    let ids: Vec<i64> = visible.iter().map(|r| r.matter.id().0).collect();
+    let reader = ledger::reader_of(&principal.subject(), today);
+    let mut tx = state.store.read().await?;
+    let candidates = tx
+        .count_records(RecordKind::Matter, &filter, Some(&reader), u64::MAX)
+        .await?;
+    tx.finish().await?;
+    // Audited before the first row leaves: the query fixes what the export holds.
     common::audit_read(
         &state,
         &principal,
         ObjectRef::new("ledger", "matters"),
         "matter.export",
-        json!({ "ids": ids, "format": format.extension() }),
+        json!({ "format": format.extension(), "query": query, "candidates": candidates }),
     )
     .await?;
-    let lang = principal.lang;
     let columns = [
         ("编号", "No."),
         ("事项名称", "Title"),
@@ -1892,54 +1860,99 @@ pub async fn export_matters(
         ("承办人", "Proposer"),
         ("定密依据", "Basis"),
     ];
-    let rows = visible
-        .iter()
-        .map(|r| {
-            let m = &r.matter;
-            let status = m.status_on(today);
-            let ends = match status {
-                MatterStatus::InForce { declassifies_on } => declassifies_on,
-                MatterStatus::Declassified { on, .. } => Some(on),
-                MatterStatus::NotYetClassified => None,
-            };
-            let status_text = match (status, lang) {
-                (MatterStatus::InForce { .. }, Lang::Zh) => "保密中".to_owned(),
-                (MatterStatus::InForce { .. }, Lang::En) => "in force".to_owned(),
-                (MatterStatus::Declassified { how, .. }, Lang::Zh) => {
-                    format!("已解密（{}）", how.zh())
-                }
-                (MatterStatus::Declassified { how, .. }, Lang::En) => {
-                    format!("declassified ({})", how.en())
-                }
-                (MatterStatus::NotYetClassified, Lang::Zh) => "尚未定密".to_owned(),
-                (MatterStatus::NotYetClassified, Lang::En) => "not yet classified".to_owned(),
-            };
-            vec![
-                m.id().0.to_string(),
-                m.title().to_owned(),
-                lang.pick(m.mark().level().zh(), m.mark().level().en())
-                    .to_owned(),
-                match lang {
-                    Lang::Zh => m.mark().to_zh(),
-                    Lang::En => m.mark().to_en(),
-                },
-                status_text,
-                m.classified_on().to_string(),
-                ends.map(|d| d.to_string()).unwrap_or_default(),
-                m.unit().0.to_string(),
-                m.classifier().0.to_string(),
-                m.proposer().0.to_string(),
-                m.basis().to_owned(),
-            ]
-        })
-        .collect();
-    Ok(table_response(
-        lang.pick("国家秘密事项台账", "Classified matters"),
-        &columns,
-        rows,
-        format,
-        lang,
-    ))
+    let (sender, receiver) = tokio::sync::mpsc::channel(export::STREAM_AHEAD);
+    tokio::spawn(async move {
+        let produced = produce_export(&state, &principal, filter, order, descending, &sender).await;
+        if let Err(e) = produced {
+            let _ = sender.send(Err(e)).await;
+        }
+    });
+    let title = lang.pick("国家秘密事项台账", "Classified matters");
+    Ok(export::stream_table(title, &columns, format, lang, receiver).await)
+}
+
+/// Sends the export's rows window by window: SQL selects the candidates, the core decides
+/// each (R1.7, R2.1); stops quietly when the download is abandoned.
+async fn produce_export(
+    state: &AppState,
+    principal: &Principal,
+    filter: RecordFilter,
+    order: RecordOrder,
+    descending: bool,
+    sender: &tokio::sync::mpsc::Sender<export::RowBatch>,
+) -> ApiResult<()> {
+    let today = state.clock.today();
+    let lang = principal.lang;
+    let subject = principal.subject();
+    let reader = ledger::reader_of(&subject, today);
+    let mut tx = state.store.read().await?;
+    let mut windows = ledger::Windows::new(order, 1_000);
+    while let Some(window) = windows.next() {
+        let candidates = ledger::load_page::<MatterRecord>(
+            &mut tx,
+            &filter,
+            Some(&reader),
+            order,
+            descending,
+            window,
+        )
+        .await?;
+        windows.advance(
+            candidates.len(),
+            candidates.last().map(|l| l.value.matter.id().0),
+        );
+        let rows: Vec<Vec<String>> = candidates
+            .iter()
+            .map(|l| &l.value)
+            .filter(|r| {
+                access::decide(&subject, &r.object(today), Access::Read, today).is_allowed()
+            })
+            .map(|r| export_row(r, today, lang))
+            .collect();
+        if sender.send(Ok(rows)).await.is_err() {
+            break;
+        }
+    }
+    tx.finish().await?;
+    Ok(())
+}
+
+/// One matter as a row of the export.
+fn export_row(r: &MatterRecord, today: Date, lang: Lang) -> Vec<String> {
+    let m = &r.matter;
+    let status = m.status_on(today);
+    let ends = match status {
+        MatterStatus::InForce { declassifies_on } => declassifies_on,
+        MatterStatus::Declassified { on, .. } => Some(on),
+        MatterStatus::NotYetClassified => None,
+    };
+    let status_text = match (status, lang) {
+        (MatterStatus::InForce { .. }, Lang::Zh) => "保密中".to_owned(),
+        (MatterStatus::InForce { .. }, Lang::En) => "in force".to_owned(),
+        (MatterStatus::Declassified { how, .. }, Lang::Zh) => format!("已解密（{}）", how.zh()),
+        (MatterStatus::Declassified { how, .. }, Lang::En) => {
+            format!("declassified ({})", how.en())
+        }
+        (MatterStatus::NotYetClassified, Lang::Zh) => "尚未定密".to_owned(),
+        (MatterStatus::NotYetClassified, Lang::En) => "not yet classified".to_owned(),
+    };
+    vec![
+        m.id().0.to_string(),
+        m.title().to_owned(),
+        lang.pick(m.mark().level().zh(), m.mark().level().en())
+            .to_owned(),
+        match lang {
+            Lang::Zh => m.mark().to_zh(),
+            Lang::En => m.mark().to_en(),
+        },
+        status_text,
+        m.classified_on().to_string(),
+        ends.map(|d| d.to_string()).unwrap_or_default(),
+        m.unit().0.to_string(),
+        m.classifier().0.to_string(),
+        m.proposer().0.to_string(),
+        m.basis().to_owned(),
+    ]
 }
 
 /// `GET /api/v1/matters/{id}`: one matter with its history, if the subject may read it
