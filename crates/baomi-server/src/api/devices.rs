@@ -410,20 +410,46 @@ pub(crate) async fn password_counts(
     Ok((ok, out))
 }
 
-/// `GET /api/v1/devices`.
+/// `GET /api/v1/devices`. The unit's device managers see the unit's whole ledger, paged in
+/// SQL; anyone else the devices they hold, filtered here (D1).
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Value>>> {
-    let (page, per_page) = query.page().map_err(|e| e.in_lang(principal.lang))?;
+    let lang = principal.lang;
+    let (page_no, per_page) = query.page().map_err(|e| e.in_lang(lang))?;
     let today = state.clock.today();
-    let rows: Vec<Value> = visible_devices(&state, &principal, &query)
-        .await?
-        .iter()
-        .map(|r| row(r, today))
-        .collect();
-    let page = Page::of(rows, page, per_page);
+    let unit = principal.person.unit;
+    let page = if manages(&principal, unit) {
+        let (mut filter, order, descending) = query.to_filter().map_err(|e| e.in_lang(lang))?;
+        let window = query.window(order).map_err(|e| e.in_lang(lang))?;
+        let elsewhere = filter.unit.is_some_and(|u| u != unit.0);
+        filter.unit = Some(unit.0);
+        let (devices, total) = if elsewhere {
+            (Vec::new(), 0)
+        } else {
+            let mut tx = state.store.read().await?;
+            let devices: Vec<Loaded<DeviceRecord>> =
+                crate::ledger::load_page(&mut tx, &filter, None, order, descending, window).await?;
+            let total = tx
+                .count_records(RecordKind::Device, &filter, None, crate::ledger::TOTAL_CAP)
+                .await?;
+            tx.finish().await?;
+            (devices, total)
+        };
+        let n = devices.len();
+        let last = devices.last().map(|l| l.value.device.id.0);
+        let rows: Vec<Value> = devices.iter().map(|l| row(&l.value, today)).collect();
+        Page::decided(rows, window, page_no, n, last, total)
+    } else {
+        let rows: Vec<Value> = visible_devices(&state, &principal, &query)
+            .await?
+            .iter()
+            .map(|r| row(r, today))
+            .collect();
+        Page::of(rows, page_no, per_page)
+    };
     let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
     audit_read(
         &state,

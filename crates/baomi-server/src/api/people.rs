@@ -282,17 +282,40 @@ pub(crate) async fn training_counts(
     Ok((ok, short))
 }
 
-/// `GET /api/v1/people`: the subject's unit (P1; P2 where allowed).
+/// `GET /api/v1/people`: the subject's unit (P1; P2 where allowed), paged in SQL (everyone of
+/// the unit is listed; what each row shows is decided per row).
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Value>>> {
-    let (page, per_page) = query.page().map_err(|e| e.in_lang(principal.lang))?;
+    let lang = principal.lang;
+    let (page_no, _) = query.page().map_err(|e| e.in_lang(lang))?;
+    check_query(&principal, &query)?;
     let today = state.clock.today();
-    let people = visible_people(&state, &principal, &query).await?;
-    let rows: Vec<Value> = people.iter().map(|(p, d)| view(p, *d, today)).collect();
-    let page = Page::of(rows, page, per_page);
+    let (mut filter, order, descending) = query.to_filter().map_err(|e| e.in_lang(lang))?;
+    let window = query.window(order).map_err(|e| e.in_lang(lang))?;
+    let elsewhere = filter.unit.is_some_and(|u| u != principal.person.unit.0);
+    filter.unit = Some(principal.person.unit.0);
+    let (people, total) = if elsewhere {
+        (Vec::new(), 0)
+    } else {
+        let mut tx = state.store.read().await?;
+        let people: Vec<Loaded<Person>> =
+            crate::ledger::load_page(&mut tx, &filter, None, order, descending, window).await?;
+        let total = tx
+            .count_records(RecordKind::Person, &filter, None, crate::ledger::TOTAL_CAP)
+            .await?;
+        tx.finish().await?;
+        (people, total)
+    };
+    let n = people.len();
+    let last = people.last().map(|l| l.value.id.0);
+    let rows: Vec<Value> = people
+        .iter()
+        .map(|l| view(&l.value, sees_details(&principal, &l.value), today))
+        .collect();
+    let page = Page::decided(rows, window, page_no, n, last, total);
     let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
     let details: Vec<&Value> = page
         .items
