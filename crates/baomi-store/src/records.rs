@@ -695,6 +695,28 @@ impl ReadTx {
         .await
     }
 
+    /// The id, title and unit of every record of a kind matching `filter`, in id order — the
+    /// names a page shows in place of ids (a directory), without reading any record's body.
+    pub async fn list_names(
+        &mut self,
+        kind: RecordKind,
+        filter: &RecordFilter,
+    ) -> Result<Vec<(i64, String, Option<i64>)>, StoreError> {
+        let mut sql = Sql::new("SELECT r.id, r.title, r.unit_id FROM records r");
+        where_clause(&mut sql, is_sqlite(&self.tx), kind, filter, None);
+        sql.push(" ORDER BY r.id");
+        let rows = sql.query().fetch_all(&mut *self.tx).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    row.try_get("title")?,
+                    row.try_get("unit_id")?,
+                ))
+            })
+            .collect()
+    }
+
     /// How many candidates [`ReadTx::list_page`] has, counting at most `cap`.
     pub async fn count_records(
         &mut self,

@@ -1228,12 +1228,11 @@ impl Directory {
     /// Reads the directory from the store.
     pub(super) async fn load(web: &Web) -> Result<Directory, crate::error::ApiError> {
         let mut tx = web.state.store.read().await?;
+        // Names only: no person's record is read for a page's labels.
         let people = tx
-            .list_records(
+            .list_names(
                 baomi_store::RecordKind::Person,
                 &baomi_store::RecordFilter::default(),
-                baomi_store::RecordOrder::Id,
-                false,
             )
             .await?;
         let mut units = BTreeMap::new();
@@ -1250,7 +1249,7 @@ impl Directory {
         Ok(Directory {
             people: people
                 .into_iter()
-                .map(|r| (r.id, (r.meta.title, r.meta.unit)))
+                .map(|(id, name, unit)| (id, (name, unit)))
                 .collect(),
             units,
         })
