@@ -290,3 +290,95 @@ async fn r1_7_r2_1_sql_never_omits_what_the_core_allows_postgres() {
         check_seed(Backend::Postgres, seed).await;
     }
 }
+
+async fn search(store: &Store, text: &str) -> BTreeSet<i64> {
+    let mut tx = store.read().await.unwrap();
+    let rows = tx
+        .list_page(
+            RecordKind::Carrier,
+            &RecordFilter {
+                text: Some(text.to_owned()),
+                ..RecordFilter::default()
+            },
+            None,
+            RecordOrder::Id,
+            false,
+            Window {
+                offset: 0,
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    tx.finish().await.unwrap();
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+async fn check_search(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = Store::open(&db.url).await.unwrap();
+    let at = Timestamp::from_second(1_780_000_000).unwrap();
+    let titles = [
+        ("涉密载体管理办法（试行）", "JM-2026-001"),
+        ("东区地块征收补偿测算方案", "MM-2026-002"),
+        ("载体清查记录 100%", "JM-2025-003"),
+        ("Radar \"test\" plan_v2", "NB-2026-004"),
+    ];
+    let mut tx = store.write().await.unwrap();
+    for (i, (title, number)) in titles.iter().enumerate() {
+        let id = i64::try_from(i).unwrap() + 1;
+        let meta = RecordMeta {
+            status: "in_custody".to_owned(),
+            title: (*title).to_owned(),
+            number: Some((*number).to_owned()),
+            ..RecordMeta::default()
+        };
+        tx.insert_record(RecordKind::Carrier, id, &meta, "{}", at)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Three characters and more go through the trigram index; fewer are scanned.
+    assert_eq!(search(&store, "载体管理").await, BTreeSet::from([1]));
+    assert_eq!(search(&store, "载体").await, BTreeSet::from([1, 3]));
+    assert_eq!(search(&store, "征").await, BTreeSet::from([2]));
+    assert_eq!(search(&store, "2026-00").await, BTreeSet::from([1, 2, 4]));
+    assert_eq!(search(&store, "JM-2025").await, BTreeSet::from([3]));
+    // Characters that mean something to FTS5 or LIKE are only text.
+    assert_eq!(search(&store, "\"test\"").await, BTreeSet::from([4]));
+    assert_eq!(search(&store, "100%").await, BTreeSet::from([3]));
+    assert_eq!(search(&store, "n_v").await, BTreeSet::from([4]));
+    assert_eq!(search(&store, "0%").await, BTreeSet::from([3]));
+    assert!(search(&store, "不存在的标题").await.is_empty());
+    // Letters match in any case, on both backends.
+    assert_eq!(search(&store, "radar").await, BTreeSet::from([4]));
+    assert_eq!(search(&store, "jm-2025").await, BTreeSet::from([3]));
+    // A changed title is found by its new words only.
+    let mut tx = store.write().await.unwrap();
+    let meta = RecordMeta {
+        status: "in_custody".to_owned(),
+        title: "改名后的载体".to_owned(),
+        number: Some("JM-2026-001".to_owned()),
+        ..RecordMeta::default()
+    };
+    tx.update_record(RecordKind::Carrier, 1, 1, &meta, "{}", at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(search(&store, "载体管理").await.is_empty());
+    assert_eq!(search(&store, "改名后").await, BTreeSet::from([1]));
+    store.close().await;
+    db.cleanup().await;
+}
+
+/// Issue 19.2: search that finds Chinese — substrings of titles and numbers, on both backends.
+#[tokio::test]
+async fn search_finds_chinese_substrings_sqlite() {
+    check_search(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn search_finds_chinese_substrings_postgres() {
+    check_search(Backend::Postgres).await;
+}

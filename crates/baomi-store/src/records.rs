@@ -439,10 +439,12 @@ fn where_clause(
                 " AND r.rowid IN (SELECT rowid FROM records_text WHERE records_text MATCH {p})"
             ));
         } else {
-            // PostgreSQL's trigram indexes serve this LIKE; shorter texts are scanned.
+            // PostgreSQL's trigram indexes serve this LIKE (ILIKE: letters match in any case,
+            // as SQLite's LIKE and FTS5 do); shorter texts are scanned.
+            let like = if sqlite { "LIKE" } else { "ILIKE" };
             let p = sql.arg(Arg::Text(like_pattern(text)));
             sql.push(&format!(
-                " AND (r.title LIKE {p} ESCAPE '\\' OR r.number LIKE {p} ESCAPE '\\')"
+                " AND (r.title {like} {p} ESCAPE '\\' OR r.number {like} {p} ESCAPE '\\')"
             ));
         }
     }
