@@ -1565,6 +1565,11 @@ async fn list(web: &Web, ledger: &'static Ledger, headers: &HeaderMap, uri: &Uri
     let page = body.get("page").and_then(Value::as_u64).unwrap_or(1);
     let per_page = body.get("per_page").and_then(Value::as_u64).unwrap_or(50);
     let total = body.get("total").and_then(Value::as_u64).unwrap_or(0);
+    // Past 10,000 the API stops counting: there are more pages than the count shows.
+    let total_capped = body
+        .get("total_capped")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let link_to = |p: u64| {
         let mut kept: Vec<(String, String)> =
             pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
@@ -1595,8 +1600,9 @@ async fn list(web: &Web, ledger: &'static Ledger, headers: &HeaderMap, uri: &Uri
         "page": page,
         "pages": total.div_ceil(per_page.max(1)).max(1),
         "total": total,
+        "total_capped": total_capped,
         "prev": (page > 1).then(|| link_to(page - 1)),
-        "next": (page * per_page < total).then(|| link_to(page + 1)),
+        "next": (page * per_page < total || total_capped).then(|| link_to(page + 1)),
         "levels": options(LEVELS, lang),
         "statuses": options(ledger.statuses, lang),
         "sorts": ledger.sorts,

@@ -658,7 +658,13 @@ async fn dashboard_inner(web: &Web, headers: &HeaderMap) -> PageResult {
 pub struct ApprovalsQuery {
     #[serde(default)]
     done: Option<String>,
+    /// The page of the inbox, from 1.
+    #[serde(default)]
+    page: Option<u32>,
 }
+
+/// Requests per page of the inbox.
+const INBOX_PER_PAGE: u64 = 50;
 
 /// `GET /approvals`: the inbox, with approve and refuse forms.
 pub async fn approvals(
@@ -666,7 +672,17 @@ pub async fn approvals(
     headers: HeaderMap,
     Query(query): Query<ApprovalsQuery>,
 ) -> Response {
-    finish(approvals_inner(&web, &headers, query.done.as_deref(), None, StatusCode::OK).await)
+    finish(
+        approvals_inner(
+            &web,
+            &headers,
+            query.done.as_deref(),
+            None,
+            StatusCode::OK,
+            query.page.unwrap_or(1).max(1),
+        )
+        .await,
+    )
 }
 
 async fn approvals_inner(
@@ -675,6 +691,7 @@ async fn approvals_inner(
     done: Option<&str>,
     refusal: Option<Value>,
     status: StatusCode,
+    page: u32,
 ) -> PageResult {
     let principal = who(web, headers, "/api/v1/approvals").await?;
     let lang = principal.lang;
@@ -683,9 +700,12 @@ async fn approvals_inner(
         web,
         &principal,
         headers,
-        "/api/v1/approvals?box=inbox&per_page=500",
+        &format!("/api/v1/approvals?box=inbox&per_page={INBOX_PER_PAGE}&page={page}"),
     )
     .await?;
+    let total = body.get("total").and_then(Value::as_u64).unwrap_or(0);
+    let page = u64::from(page);
+    let pages = total.div_ceil(INBOX_PER_PAGE).max(1);
     let dir = super::ledgers::Directory::load(web)
         .await
         .map_err(|e| error_page(web, &e, lang))?;
@@ -760,6 +780,10 @@ async fn approvals_inner(
         "done": done,
         "refusal": refusal,
         "lang_code": lang_code(lang),
+        "page": page,
+        "pages": pages,
+        "prev": (page > 1).then(|| format!("/approvals?page={}", page - 1)),
+        "next": (page < pages).then(|| format!("/approvals?page={}", page + 1)),
     });
     Ok(render(
         "approvals.html",
@@ -815,7 +839,7 @@ pub async fn decide(
         return see_other(&format!("/approvals?done={done}"));
     }
     let refusal = merge(refusal_of(&answer), json!({ "id": id }));
-    finish(approvals_inner(&web, &headers, None, Some(refusal), answer.status).await)
+    finish(approvals_inner(&web, &headers, None, Some(refusal), answer.status, 1).await)
 }
 
 #[cfg(test)]
