@@ -116,7 +116,8 @@ pub struct ReadIndex {
     /// The record whose scope governs this one: itself, or for a carrier of a matter the
     /// matter (R1.8: the carrier follows the matter's current scope).
     pub scope_of: (RecordKind, i64),
-    /// Everyone this record's own scope names, directly or within a group (R1.7).
+    /// Everyone this record's own scope names, directly or within a group (R1.7). Stored only
+    /// when the record's own scope governs it (`scope_of` is the record itself).
     pub scope: BTreeSet<i64>,
     /// From this day on anyone may read it (unclassified, or declassified by decision or by the
     /// end of its period, R1.9); `None` while that is not foreseeable.
@@ -588,35 +589,28 @@ pub enum GroupColumn {
     Level,
 }
 
-/// Writes a record's read index: its columns and its scope rows (replacing the old ones).
-async fn write_read_index(
-    conn: &mut AnyConnection,
-    kind: RecordKind,
-    id: i64,
-    read: Option<&ReadIndex>,
-    replace: bool,
-) -> Result<(), StoreError> {
-    let (indexed, scope_kind, scope_id, open_from) = match read {
-        None => (0_i64, None, None, None),
+/// The read index's columns: (read_indexed, scope_kind, scope_id, open_from).
+fn read_columns(read: Option<&ReadIndex>) -> (i64, Option<String>, Option<i64>, Option<String>) {
+    match read {
+        None => (0, None, None, None),
         Some(r) => (
             1,
             Some(r.scope_of.0.as_str().to_owned()),
             Some(r.scope_of.1),
             r.open_from.map(|d| d.to_string()),
         ),
-    };
-    sqlx::query(
-        "UPDATE records SET read_indexed = $1, scope_kind = $2, scope_id = $3, open_from = $4 \
-         WHERE kind = $5 AND id = $6",
-    )
-    .bind(indexed)
-    .bind(scope_kind)
-    .bind(scope_id)
-    .bind(open_from)
-    .bind(kind.as_str())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    }
+}
+
+/// Writes a record's scope rows (replacing the old ones when `replace`). Only a record whose
+/// reading its own scope governs has any: a carrier of a matter is read by the matter's.
+async fn write_scope_rows(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: i64,
+    read: Option<&ReadIndex>,
+    replace: bool,
+) -> Result<(), StoreError> {
     if replace {
         sqlx::query("DELETE FROM record_scope WHERE kind = $1 AND id = $2")
             .bind(kind.as_str())
@@ -625,6 +619,7 @@ async fn write_read_index(
             .await?;
     }
     let persons: Vec<i64> = read
+        .filter(|r| r.scope_of == (kind, id))
         .map(|r| r.scope.iter().copied().collect())
         .unwrap_or_default();
     // A few hundred rows per statement keeps well under both dialects' parameter limits.
@@ -640,6 +635,29 @@ async fn write_read_index(
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Writes a record's read index alone: its columns and its scope rows.
+async fn write_read_index(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: i64,
+    read: Option<&ReadIndex>,
+) -> Result<(), StoreError> {
+    let (indexed, scope_kind, scope_id, open_from) = read_columns(read);
+    sqlx::query(
+        "UPDATE records SET read_indexed = $1, scope_kind = $2, scope_id = $3, open_from = $4 \
+         WHERE kind = $5 AND id = $6",
+    )
+    .bind(indexed)
+    .bind(scope_kind)
+    .bind(scope_id)
+    .bind(open_from)
+    .bind(kind.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    write_scope_rows(conn, kind, id, read, true).await
 }
 
 impl ReadTx {
@@ -807,9 +825,10 @@ impl WriteTx {
             }
         }
         let seconds = seconds_of(at);
+        let (indexed, scope_kind, scope_id, open_from) = read_columns(meta.read.as_ref());
         run!(self, |c| sqlx::query(&format!(
-            "INSERT INTO records ({RECORD_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12)"
+            "INSERT INTO records ({RECORD_COLUMNS}, read_indexed, scope_kind, scope_id, open_from) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12, $13, $14, $15, $16)"
         ))
         .bind(kind.as_str())
         .bind(id)
@@ -823,11 +842,19 @@ impl WriteTx {
         .bind(meta.remind_on.map(|d| d.to_string()))
         .bind(seconds)
         .bind(body.to_owned())
+        .bind(indexed)
+        .bind(scope_kind.clone())
+        .bind(scope_id)
+        .bind(open_from.clone())
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
-        if meta.read.is_some() {
-            run!(self, |c| write_read_index(
+        if meta
+            .read
+            .as_ref()
+            .is_some_and(|r| r.scope_of == (kind, id) && !r.scope.is_empty())
+        {
+            run!(self, |c| write_scope_rows(
                 c,
                 kind,
                 id,
@@ -869,11 +896,13 @@ impl WriteTx {
                 }
             }
         }
+        let (indexed, scope_kind, scope_id, open_from) = read_columns(meta.read.as_ref());
         let result = run!(self, |c| {
             sqlx::query(
             "UPDATE records SET unit_id = $1, level = $2, status = $3, title = $4, number = $5, \
              holder_id = $6, due_on = $7, remind_on = $8, version = version + 1, \
-             updated_seconds = $9, body = $10 WHERE kind = $11 AND id = $12 AND version = $13",
+             updated_seconds = $9, body = $10, read_indexed = $14, scope_kind = $15, \
+             scope_id = $16, open_from = $17 WHERE kind = $11 AND id = $12 AND version = $13",
         )
         .bind(meta.unit)
         .bind(meta.level.map(i64::from))
@@ -888,6 +917,10 @@ impl WriteTx {
         .bind(kind.as_str())
         .bind(id)
         .bind(expected_version)
+        .bind(indexed)
+        .bind(scope_kind.clone())
+        .bind(scope_id)
+        .bind(open_from.clone())
         .execute(&mut *c).await.map_err(StoreError::from)
         })?;
         if result.rows_affected() != 1 {
@@ -897,7 +930,7 @@ impl WriteTx {
             });
         }
         if meta.read.is_some() {
-            run!(self, |c| write_read_index(
+            run!(self, |c| write_scope_rows(
                 c,
                 kind,
                 id,
@@ -926,14 +959,8 @@ impl WriteTx {
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
-        run!(self, |c| write_read_index(
-            c,
-            kind,
-            id,
-            meta.read.as_ref(),
-            true
-        )
-        .await)
+        run!(self, |c| write_read_index(c, kind, id, meta.read.as_ref())
+            .await)
     }
 
     /// Ids of records of `kind` not yet read-indexed, from `after` on, at most `limit`.
