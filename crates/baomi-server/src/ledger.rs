@@ -378,8 +378,20 @@ impl ListQuery {
         Ok((filter, order, descending))
     }
 
-    /// The page asked for, as (page from 1, items per page).
+    /// The page asked for, as (page from 1, items per page), for lists that page by number
+    /// only: `after` (keyset paging, [`ListQuery::window`]) is refused there, not ignored.
     pub fn page(&self) -> ApiResult<(u32, u32)> {
+        if self.after.is_some() {
+            return Err(ApiError::bad_request(
+                "此列表按页码翻页，不支持 after",
+                "this list pages by number; after is not supported here",
+            ));
+        }
+        self.page_numbers()
+    }
+
+    /// The page asked for, as (page from 1, items per page).
+    pub fn page_numbers(&self) -> ApiResult<(u32, u32)> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
         if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
@@ -400,7 +412,7 @@ impl ListQuery {
     /// The window of candidates the page asks for: page numbers skip, `after` starts after an
     /// id (keyset paging, only in id order).
     pub fn window(&self, order: RecordOrder) -> ApiResult<Window> {
-        let (page, per_page) = self.page()?;
+        let (page, per_page) = self.page_numbers()?;
         if self.after.is_some() && order != RecordOrder::Id {
             return Err(ApiError::bad_request(
                 "after 只能与按序号排序一起使用",

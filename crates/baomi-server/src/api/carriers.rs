@@ -1382,7 +1382,7 @@ async fn list(
 ) -> ApiResult<Json<Value>> {
     let today = state.clock.today();
     let lang = principal.lang;
-    let (page_no, _) = query.page().map_err(|e| e.in_lang(lang))?;
+    let (page_no, _) = query.page_numbers().map_err(|e| e.in_lang(lang))?;
     let (filter, order, descending) = query.to_filter().map_err(|e| e.in_lang(lang))?;
     let window = query.window(order).map_err(|e| e.in_lang(lang))?;
     let reader = ledger::reader_of(&principal.subject(), today);

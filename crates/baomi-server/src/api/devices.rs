@@ -418,7 +418,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Value>>> {
     let lang = principal.lang;
-    let (page_no, per_page) = query.page().map_err(|e| e.in_lang(lang))?;
+    let (page_no, per_page) = query.page_numbers().map_err(|e| e.in_lang(lang))?;
     let today = state.clock.today();
     let unit = principal.person.unit;
     let page = if manages(&principal, unit) {
@@ -443,6 +443,7 @@ async fn list(
         let rows: Vec<Value> = devices.iter().map(|l| row(&l.value, today)).collect();
         Page::decided(rows, window, page_no, n, last, total)
     } else {
+        query.page().map_err(|e| e.in_lang(lang))?;
         let rows: Vec<Value> = visible_devices(&state, &principal, &query)
             .await?
             .iter()

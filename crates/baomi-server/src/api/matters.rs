@@ -1774,7 +1774,7 @@ pub async fn list_matters(
     principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (page_no, _) = query.page()?;
+    let (page_no, _) = query.page_numbers()?;
     let (filter, order, descending) = query.to_filter()?;
     let window = query.window(order)?;
     let today = state.clock.today();

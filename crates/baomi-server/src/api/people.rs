@@ -290,7 +290,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Value>>> {
     let lang = principal.lang;
-    let (page_no, _) = query.page().map_err(|e| e.in_lang(lang))?;
+    let (page_no, _) = query.page_numbers().map_err(|e| e.in_lang(lang))?;
     check_query(&principal, &query)?;
     let today = state.clock.today();
     let (mut filter, order, descending) = query.to_filter().map_err(|e| e.in_lang(lang))?;
