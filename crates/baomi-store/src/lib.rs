@@ -908,6 +908,21 @@ impl ReadTx {
         q_latest_checkpoint(&mut self.tx).await
     }
 
+    /// The `seq` of the last audit entry in the database (0 for an empty log). Unlike
+    /// [`Store::audit_head`] it sees what other processes sharing the database appended.
+    pub async fn last_audit_seq(&mut self) -> Result<u64, StoreError> {
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let last = last.unwrap_or(0);
+        u64::try_from(last).map_err(|_| StoreError::Corrupt {
+            table: "audit_log",
+            key: last.to_string(),
+            problem: "negative seq".to_owned(),
+        })
+    }
+
     /// The audit entries about one object (a record's history), oldest first, at most `limit`.
     pub async fn audit_entries_about(
         &mut self,
