@@ -11,7 +11,8 @@
 //!   server that led the time-driven rules (R1.9); that leader is the one killed, and a
 //!   survivor takes the lead over and writes the next checkpoint (R13.2);
 //! * `baomi admin disable` run from the console ends the account's token on both surviving
-//!   servers within about a second (the principal caches follow the database's generation);
+//!   servers within two seconds (measured about one: each server re-reads the database's
+//!   authentication generation at most once a second);
 //! * the survivors stop gracefully on SIGTERM with exit code 0.
 //!
 //! Its own test binary: it starts three servers and keeps two cores busy for a few seconds.
@@ -427,7 +428,9 @@ async fn three_servers(db: String) {
             }
             assert_eq!(me.status(), 200);
             assert!(
-                disabled_at.elapsed() < Duration::from_millis(1500),
+                // Each server re-reads the generation at most once a second; the rest is
+                // slack for three servers and PostgreSQL sharing a busy machine's cores.
+                disabled_at.elapsed() < Duration::from_secs(2),
                 "{base} still honours the token of a disabled account after {:?}",
                 disabled_at.elapsed()
             );
