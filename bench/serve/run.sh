@@ -8,6 +8,15 @@
 #   POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test bash bench/serve/run.sh
 #   BASELINE=/path/to/older/baomi bash bench/serve/run.sh   # the same phases with an older
 #                                                           # binary first, side by side
+#   SERVERS=3 bash bench/serve/run.sh           # several servers, one PostgreSQL database:
+#                                               # 1, 2, … 3 `baomi serve` processes, side by side
+#
+# SERVERS=N (issue 12): PostgreSQL only. For n = 1 … N: a fresh database seeded by `baomi demo`
+# (server 1), n − 1 more `baomi serve --db` on it (ports PORT+1…), the load generator's clients
+# dealt out over the n servers (`--base URL1,URL2,…`), phases `write` then `read`; then a table
+# of audited writes/s and reads/s per n. All servers, PostgreSQL and the load generator share
+# this machine's cores, so the table shows what more processes cost or gain *here*; on
+# separate machines the servers' CPU adds up and the database's writer becomes the limit.
 #
 # What it does:
 #   1. builds `baomi` and the load generator (crates/baomi-server/examples/load.rs) in release;
@@ -33,6 +42,7 @@ WARMUP="${WARMUP:-2}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 POSTGRES_URL="${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 PORT="${PORT:-18089}"
+SERVERS="${SERVERS:-}"
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -47,9 +57,11 @@ BASELINE="${BASELINE:-}"
 rm -rf "$BENCH_DIR"
 mkdir -p "$BENCH_DIR"
 SERVER_PID=""
+EXTRA_PIDS=()
 PG_DB=""
 cleanup() {
     if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    for pid in "${EXTRA_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
     if [[ -n "$PG_DB" ]]; then psql "$POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -99,6 +111,62 @@ run_backend() {
         PG_DB=""
     fi
 }
+
+# Starts `baomi serve --db $1 --listen 127.0.0.1:$2` and waits for its "listening on" line.
+start_serve() {
+    local db="$1" port="$2" log_file="$3" pid
+    "$BAOMI" serve --db "$db" --listen "127.0.0.1:$port" >"$log_file.out" 2>"$log_file" &
+    pid=$!
+    EXTRA_PIDS+=("$pid")
+    for _ in $(seq 1 300); do
+        if grep -q '^listening on ' "$log_file"; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then cat "$log_file" >&2; return 1; fi
+        sleep 0.1
+    done
+    log "baomi serve did not start"; cat "$log_file" >&2; return 1
+}
+
+stop_extra() {
+    for pid in "${EXTRA_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    EXTRA_PIDS=()
+}
+
+# SERVERS=N: 1 … N servers over one fresh PostgreSQL database each time.
+if [[ -n "$SERVERS" ]]; then
+    if ! [[ "$SERVERS" =~ ^[1-9][0-9]*$ ]]; then log "SERVERS must be a positive number"; exit 2; fi
+    declare -A MULTI
+    for n in $(seq 1 "$SERVERS"); do
+        PG_DB="baomi_bench_$$_$(date +%s)_$n"
+        psql "$POSTGRES_URL" -q -c "CREATE DATABASE $PG_DB" >/dev/null
+        db="${POSTGRES_URL%/*}/$PG_DB"
+        log "== $n server(s) on $db"
+        start_demo "$db" "$BENCH_DIR/servers-$n-1.log"
+        bases="http://127.0.0.1:$PORT"
+        for i in $(seq 2 "$n"); do
+            start_serve "$db" $((PORT + i - 1)) "$BENCH_DIR/servers-$n-$i.log"
+            bases="$bases,http://127.0.0.1:$((PORT + i - 1))"
+        done
+        "$LOAD" --base "$bases" --clients "$CLIENTS" --duration "$DURATION" \
+            --warmup "$WARMUP" --phase write,read | tee "$BENCH_DIR/servers-$n.txt"
+        stop_extra
+        stop_server
+        while read -r _ phase rps p50 p99 errors; do
+            MULTI["$n,$phase"]="$rps $p50 $p99 $errors"
+        done < <(grep '^RESULT ' "$BENCH_DIR/servers-$n.txt")
+        psql "$POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+        PG_DB=""
+    done
+    echo
+    echo "n × baomi serve over one PostgreSQL database, $CLIENTS clients dealt out over the servers, ${DURATION} s per phase"
+    echo "($(nproc) cores shared by the servers, PostgreSQL and the load generator)"
+    printf '%-8s %14s %9s %9s %7s   %12s %9s %9s %7s\n' servers "writes/s" "p50 ms" "p99 ms" errors "reads/s" "p50 ms" "p99 ms" errors
+    for n in $(seq 1 "$SERVERS"); do
+        read -r wrps wp50 wp99 werr <<<"${MULTI["$n,write"]:-- - - -}"
+        read -r rrps rp50 rp99 rerr <<<"${MULTI["$n,read"]:-- - - -}"
+        printf '%-8s %14s %9s %9s %7s   %12s %9s %9s %7s\n' "$n" "$wrps" "$wp50" "$wp99" "$werr" "$rrps" "$rp50" "$rp99" "$rerr"
+    done
+    exit 0
+fi
 
 LABELS=""
 for backend in $BACKENDS; do

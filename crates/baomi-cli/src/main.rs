@@ -86,11 +86,28 @@ fn main() -> ExitCode {
     }
 }
 
-/// The service logs warnings and errors (an internal error's cause) to stderr.
+/// The service logs to stderr at the level `BAOMI_LOG` names: `error`, `warn` (the default:
+/// internal errors' causes, storage faults, the time-driven rules' problems), `info` (also one
+/// line per answered request, with its request id, method, path, status and milliseconds) or
+/// `debug`. Every line logged while a request is handled carries the request's span.
 fn log_to_stderr() {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match std::env::var("BAOMI_LOG")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "error" => LevelFilter::ERROR,
+        "info" => LevelFilter::INFO,
+        "debug" => LevelFilter::DEBUG,
+        "trace" => LevelFilter::TRACE,
+        "off" => LevelFilter::OFF,
+        _ => LevelFilter::WARN,
+    };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_max_level(level)
         .with_target(false)
         .try_init();
 }

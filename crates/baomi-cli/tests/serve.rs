@@ -81,11 +81,18 @@ struct Server {
 impl Server {
     /// Starts the binary and waits for its "listening on http://ADDR" line.
     fn start(args: &[&str]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    /// Like [`Server::start`] with more environment variables.
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(args)
             .env_remove("BAOMI_DB")
             .env_remove("BAOMI_CONFIG")
+            .env_remove("BAOMI_LOG")
             .env("BAOMI_LANG", "en")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -157,11 +164,33 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// SIGTERM, and the exit code after a graceful shutdown.
-    fn terminate(mut self) -> Option<i32> {
+    /// Sends SIGTERM without waiting.
+    fn send_term(&self) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
+    }
+
+    /// Stderr once it contains `text`.
+    fn stderr_with(&self, text: &str) -> String {
+        for _ in 0..200 {
+            let err = self.stderr();
+            if err.contains(text) {
+                return err;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{text:?} never appeared on stderr: {}", self.stderr());
+    }
+
+    /// SIGTERM, and the exit code after a graceful shutdown.
+    fn terminate(mut self) -> Option<i32> {
+        self.send_term();
+        self.wait_exit()
+    }
+
+    /// The exit code once the process has ended (within 10 s).
+    fn wait_exit(&mut self) -> Option<i32> {
         for _ in 0..200 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
@@ -764,4 +793,226 @@ async fn demo_without_db_creates_a_new_directory_under_the_temp_dir() {
         .to_string_lossy()
         .starts_with("baomi-demo-"));
     assert!(made[0].join("demo.sqlite").exists());
+}
+
+/// Issue 12: one `baomi serve` per SQLite file. A second one on the same file — however it is
+/// spelt — is refused in plain words (English and Chinese) naming the first one's process,
+/// while `baomi admin` and `baomi audit verify` keep working on the served file; once the
+/// first one has stopped, a new one starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_serve_on_one_sqlite_file_is_refused_while_the_console_tools_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baomi.sqlite");
+    let url = db.display().to_string();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let first = Server::start(&["serve", "--db", &url, "--listen", &listen]);
+    let pid = first.child.id();
+
+    let other = format!("sqlite:{}/./baomi.sqlite", dir.path().display());
+    let o = baomi(&["serve", "--db", &other, "--listen", "127.0.0.1:0"], None);
+    let err = assert_error(&o);
+    assert!(
+        err.contains("already served by another baomi serve process")
+            && err.contains(&format!("(process {pid})"))
+            && err.contains("PostgreSQL")
+            && err.contains(&url),
+        "{err}"
+    );
+    let o = baomi(
+        &[
+            "--lang",
+            "zh",
+            "serve",
+            "--db",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        None,
+    );
+    let err = assert_error(&o);
+    assert!(
+        err.contains("已由另一个 baomi serve 进程使用") && err.contains(&format!("进程号 {pid}")),
+        "{err}"
+    );
+    // `baomi demo` serves too, and takes the same lock (it refuses an existing file first).
+    let o = baomi(&["demo", "--db", &url, "--listen", "127.0.0.1:0"], None);
+    assert_error(&o);
+
+    // The console tools still work on the file while it is served.
+    let o = baomi(
+        &[
+            "admin",
+            "unit",
+            "--db",
+            &url,
+            "--name",
+            "某市某局",
+            "--tier",
+            "prefecture",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = baomi(&["audit", "verify", "--db", &url], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ready = reqwest::get(format!("{}/readyz", first.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // Stopped, the file is free again.
+    assert_eq!(first.terminate(), Some(0));
+    let second = Server::start(&["serve", "--db", &url, "--listen", &listen]);
+    assert_eq!(second.terminate(), Some(0));
+}
+
+/// Issue 12: SIGTERM stops accepting connections at once, answers the request in flight (here
+/// a login whose body is still arriving), closes the store and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_answers_the_request_in_flight_then_exits_0() {
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("baomi.sqlite").display().to_string();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut server = Server::start(&["serve", "--db", &url, "--listen", &listen]);
+
+    let body = r#"{"login":"nobody","password":"NotThePassword1"}"#;
+    let (head, tail) = body.split_at(20);
+    let mut stream = TcpStream::connect(&listen).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {listen}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nx-request-id: in-flight-1\r\n\r\n{head}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    // The handler is now waiting for the rest of the body.
+    std::thread::sleep(Duration::from_millis(300));
+    server.send_term();
+    server.stderr_with("shutting down");
+
+    // No new connection is accepted once shutdown began.
+    let mut refused = false;
+    for _ in 0..40 {
+        if TcpStream::connect(&listen).is_err() {
+            refused = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(refused, "still accepting connections after SIGTERM");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("x-request-id: in-flight-1"),
+        "{answer}"
+    );
+    assert!(answer.contains("bad_credentials"), "{answer}");
+    assert_eq!(server.wait_exit(), Some(0), "{}", server.stderr());
+    assert!(server.stderr().contains("stopped"), "{}", server.stderr());
+
+    // The refused login was audited before the store was closed.
+    let o = baomi(&["audit", "verify", "--db", &url], None);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+/// Issue 12: every answer carries a request id (a sane incoming `x-request-id` is kept, any
+/// other replaced by a fresh one); with `BAOMI_LOG=info` each request logs one line in its
+/// span, and no password, token, cookie or CSRF token reaches the log (R13.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_carry_an_id_into_the_log_and_no_secret_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite").display().to_string();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = Server::start_with_env(
+        &["demo", "--db", &db, "--listen", &listen],
+        &[("BAOMI_LOG", "info")],
+    );
+    let http = reqwest::Client::new();
+    let password = baomi_server::demo::DEMO_PASSWORD;
+
+    let response = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .header("x-request-id", "lb-7f3a.1")
+        .json(&json!({ "login": "li.na", "password": password, "bearer": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-request-id"], "lb-7f3a.1");
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body, cookie) = login(
+        &server.base,
+        json!({ "login": "li.na", "password": password }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cookie = cookie.unwrap();
+    let csrf = body["csrf"].as_str().unwrap().to_owned();
+
+    let response = http
+        .get(format!("{}/api/v1/auth/me", server.base))
+        .bearer_auth(&token)
+        .header("x-request-id", "not sane = no")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(generated.len(), 32, "{generated}");
+    assert!(
+        generated.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{generated}"
+    );
+    let response = http
+        .post(format!("{}/api/v1/auth/lang", server.base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "lang": "en" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id, generated);
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert!(health.headers().contains_key("x-request-id"));
+
+    let log = server.stderr_with(&id);
+    for line in [
+        "id=lb-7f3a.1 method=POST path=/api/v1/auth/login",
+        &format!("id={generated} method=GET path=/api/v1/auth/me"),
+    ] {
+        assert!(log.contains(line), "{line:?} missing from:\n{log}");
+    }
+    assert!(log.contains("answered status=200"), "{log}");
+    let cookie_value = cookie.split_once('=').unwrap().1;
+    for secret in [password, token.as_str(), cookie_value, csrf.as_str()] {
+        assert!(!log.contains(secret), "a secret reached the log:\n{log}");
+    }
 }

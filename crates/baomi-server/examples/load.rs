@@ -9,6 +9,10 @@
 //! Prints requests/s, p50, p99 and errors per phase, and one `RESULT phase rps p50_ms p99_ms
 //! errors` line per phase for scripts (`bench/serve/run.sh`). Not a test: a benchmark.
 //!
+//! `--base` may list several servers sharing one database, comma-separated: the clients are
+//! dealt out over them in turn (as a load balancer spreading connections would), each logging
+//! in on and talking to its own server.
+//!
 //! ```sh
 //! cargo run --release -p baomi-server --example load -- --base http://127.0.0.1:8080 \
 //!     --clients 64 --duration 10 --warmup 2 --phase read,write
@@ -28,7 +32,7 @@ const PASSWORD: &str = "Baomi2026";
 
 #[derive(Debug)]
 struct Options {
-    base: String,
+    bases: Vec<String>,
     clients: usize,
     duration: Duration,
     warmup: Duration,
@@ -37,7 +41,7 @@ struct Options {
 
 fn options() -> Result<Options> {
     let mut o = Options {
-        base: "http://127.0.0.1:8080".to_owned(),
+        bases: vec!["http://127.0.0.1:8080".to_owned()],
         clients: 64,
         duration: Duration::from_secs(10),
         warmup: Duration::from_secs(2),
@@ -47,14 +51,20 @@ fn options() -> Result<Options> {
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--base" => o.base = value()?.trim_end_matches('/').to_owned(),
+            "--base" => {
+                o.bases = value()?
+                    .split(',')
+                    .filter(|b| !b.trim().is_empty())
+                    .map(|b| b.trim().trim_end_matches('/').to_owned())
+                    .collect();
+            }
             "--clients" => o.clients = value()?.parse()?,
             "--duration" => o.duration = Duration::from_secs_f64(value()?.parse()?),
             "--warmup" => o.warmup = Duration::from_secs_f64(value()?.parse()?),
             "--phase" => o.phases = value()?.split(',').map(str::to_owned).collect(),
             "--help" | "-h" => {
                 println!(
-                    "load [--base URL] [--clients N] [--duration SECS] [--warmup SECS] \
+                    "load [--base URL[,URL…]] [--clients N] [--duration SECS] [--warmup SECS] \
                      [--phase read,write]"
                 );
                 std::process::exit(0);
@@ -62,15 +72,20 @@ fn options() -> Result<Options> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
+    if o.bases.is_empty() {
+        return Err("--base needs at least one URL".into());
+    }
     if o.clients == 0 {
         return Err("--clients must be at least 1".into());
     }
     Ok(o)
 }
 
-/// A logged-in client: its own connection pool, bearer token and the matter it reads.
+/// A logged-in client: its server, its own connection pool, bearer token and the matter it
+/// reads.
 #[derive(Clone)]
 struct Client {
+    base: String,
     http: reqwest::Client,
     token: String,
     matter: i64,
@@ -119,13 +134,13 @@ struct Measured {
     elapsed: Duration,
 }
 
-async fn run_phase(base: &str, clients: &[Client], phase: &str, o: &Options) -> Measured {
+async fn run_phase(clients: &[Client], phase: &str, o: &Options) -> Measured {
     let recording = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for (index, client) in clients.iter().enumerate() {
         let client = client.clone();
-        let base = base.to_owned();
+        let base = client.base.clone();
         let phase = phase.to_owned();
         let recording = Arc::clone(&recording);
         let stop = Arc::clone(&stop);
@@ -209,7 +224,7 @@ fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> Result<()> {
     let o = options()?;
-    let base = o.base.clone();
+    let base = o.bases.first().cloned().unwrap_or_default();
 
     // Which demo users may read which matter (each user's own list, as the UI would).
     let mut readers: Vec<(&str, i64)> = Vec::new();
@@ -240,9 +255,10 @@ async fn main() -> Result<()> {
         let mut logins = Vec::new();
         for index in chunk_start..(chunk_start + 8).min(o.clients) {
             let (user, matter) = readers[index % readers.len()];
-            let base = base.clone();
+            let base = o.bases[index % o.bases.len()].clone();
             logins.push(tokio::spawn(async move {
                 login(&base, user).await.map(|(http, token)| Client {
+                    base,
                     http,
                     token,
                     matter,
@@ -255,10 +271,11 @@ async fn main() -> Result<()> {
     }
 
     println!(
-        "{} clients, {:.0} s per phase after {:.0} s warm-up, against {base}",
+        "{} clients, {:.0} s per phase after {:.0} s warm-up, against {}",
         o.clients,
         o.duration.as_secs_f64(),
-        o.warmup.as_secs_f64()
+        o.warmup.as_secs_f64(),
+        o.bases.join(", ")
     );
     println!(
         "{:<6} {:<28} {:>10} {:>9} {:>9} {:>9} {:>8}",
@@ -271,7 +288,7 @@ async fn main() -> Result<()> {
             "write" => "POST /api/v1/auth/lang",
             other => return Err(format!("unknown phase {other} (read, write)").into()),
         };
-        let m = run_phase(&base, &clients, phase, &o).await;
+        let m = run_phase(&clients, phase, &o).await;
         let rps = m.ok as f64 / m.elapsed.as_secs_f64();
         let p50 = percentile_ms(&m.latencies_us, 50.0);
         let p99 = percentile_ms(&m.latencies_us, 99.0);

@@ -16,6 +16,7 @@ pub mod export;
 pub mod ledger;
 pub mod openapi;
 pub mod people;
+pub mod request;
 pub mod state;
 pub mod timed;
 pub mod totp;
@@ -89,7 +90,8 @@ async fn readyz(
     (status, axum::Json(body))
 }
 
-/// The whole service as a router: the API and the web UI.
+/// The whole service as a router: the API and the web UI, each request in its own tracing
+/// span with a request id echoed in `x-request-id` ([`request`]).
 pub fn app(state: AppState) -> Router {
     let health = Router::new()
         .route("/healthz", axum::routing::get(healthz))
@@ -99,10 +101,13 @@ pub fn app(state: AppState) -> Router {
         .merge(web::routes(state))
         .merge(health)
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(request::request_span))
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves. The time-driven rules (R1.9, R13.4)
-/// and the periodic signed checkpoints (R13.2) run beside it.
+/// Serves `state` on `listener` until `shutdown` resolves; then the listening socket is
+/// closed, idle connections are closed and this returns once every request in flight has been
+/// answered (axum's graceful shutdown). The caller runs the time-driven rules beside it
+/// (`timed::spawn`) and bounds the wait (`baomi serve`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,

@@ -301,16 +301,18 @@ async fn declassify_carrier(state: &AppState, id: i64, on: Date, today: Date) ->
 /// `audit.checkpoint` entry).
 pub async fn checkpoint_if_due(state: &AppState) -> ApiResult<Option<WrittenCheckpoint>> {
     let now = state.clock.now();
-    let head = state.store.audit_head().await;
+    // The head as stored, not as this process last committed it: with several servers the
+    // leader may have written nothing itself while the others appended.
     let mut tx = state.store.read().await?;
+    let head_seq = tx.last_audit_seq().await?;
     let latest = tx.latest_checkpoint().await?;
     tx.finish().await?;
     let due = match latest {
-        None => head.seq > 0,
+        None => head_seq > 0,
         Some(stored) => {
             let interval = SignedDuration::try_from(state.config.checkpoint_interval)
                 .unwrap_or(SignedDuration::MAX);
-            let grew = head.seq > stored.checkpoint.seq.saturating_add(1);
+            let grew = head_seq > stored.checkpoint.seq.saturating_add(1);
             grew && now.duration_since(stored.checkpoint.at) >= interval
         }
     };

@@ -788,3 +788,96 @@ both_backends!(
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
 );
+
+/// Issue 12.1 (R13.1): two servers over one PostgreSQL database, each caching principals. A
+/// rights change and a logout made through one take effect on the other within about a
+/// second (it re-reads the database's authentication generation at most once a second), and
+/// a token issued by one is honoured by the other until then (no sticky sessions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r13_1_a_rights_change_or_logout_through_one_server_takes_effect_on_another_within_a_second(
+) {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let db = Arc::new(common::TestDb::new(common::Backend::Postgres).await);
+    let tested = Arc::clone(&db);
+    let result = tokio::spawn(async move {
+        let one = common::TestServer::start(Arc::clone(&tested)).await;
+        let store = baomi_store::Store::open(&tested.url).await.unwrap();
+        let two = common::TestServer::serve(
+            Arc::clone(&tested),
+            store,
+            baomi_server::Config::default(),
+            one.clock.clone(),
+        )
+        .await;
+        let on_two = |client: &common::Client| common::Client {
+            base: two.base.clone(),
+            contract: Some(Arc::clone(&two.contract)),
+            ..client.clone()
+        };
+        // The security administrator takes the role away through server one.
+        let li_na = one.login_bearer("li.na").await;
+        let li_na_two = on_two(&li_na);
+        assert!(server_roles_of(&two, &li_na_two)
+            .await
+            .contains("confidentiality_officer"));
+        let secadmin = one.login("secadmin").await;
+        let (status, body) = secadmin
+            .post(
+                &format!("/api/v1/people/{}/roles", one.person("li.na")),
+                json!({ "roles": [] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let changed = Instant::now();
+        while server_roles_of(&two, &li_na_two)
+            .await
+            .contains("confidentiality_officer")
+        {
+            assert!(
+                changed.elapsed() < Duration::from_millis(1500),
+                "server two still sees the removed role after {:?}",
+                changed.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        eprintln!(
+            "the rights change reached server two in {:?}",
+            changed.elapsed()
+        );
+
+        // A logout through server one ends the session on server two.
+        let session = one.login("liu.yang").await;
+        let session_two = on_two(&session);
+        assert_eq!(session_two.get("/api/v1/auth/me").await.0, StatusCode::OK);
+        let (status, body) = session.post("/api/v1/auth/logout", json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let ended = Instant::now();
+        loop {
+            let (status, _) = session_two.get("/api/v1/auth/me").await;
+            if status == StatusCode::UNAUTHORIZED {
+                break;
+            }
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                ended.elapsed() < Duration::from_millis(1500),
+                "server two still honours the ended session after {:?}",
+                ended.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        eprintln!("the logout reached server two in {:?}", ended.elapsed());
+    })
+    .await;
+    db.cleanup().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The roles `client` has according to `server` (as JSON text).
+async fn server_roles_of(server: &common::TestServer, client: &common::Client) -> String {
+    let (status, body) = client.get("/api/v1/auth/me").await;
+    assert_eq!(status, StatusCode::OK, "{} {body}", server.base);
+    body["person"]["roles"].to_string()
+}

@@ -536,3 +536,46 @@ both_signed!(
         assert_eq!(keys.files().len(), 1);
     }
 );
+
+/// Issue 12 (R13.2): with two servers on one PostgreSQL database, the one leading the timed
+/// rules decides whether a checkpoint is due from the log as stored — not from the head it
+/// last committed itself — so checkpoints go on while only the other server writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r13_2_a_leader_that_writes_nothing_itself_still_checkpoints_what_others_wrote() {
+    let db = Arc::new(TestDb::new(Backend::Postgres).await);
+    let tested = Arc::clone(&db);
+    let result = tokio::spawn(async move {
+        let one = TestServer::start(Arc::clone(&tested)).await;
+        let store = baomi_store::Store::open(&tested.url).await.unwrap();
+        let leader = TestServer::serve(
+            Arc::clone(&tested),
+            store,
+            Config::default(),
+            one.clock.clone(),
+        )
+        .await;
+        let first = baomi_server::timed::checkpoint_if_due(&leader.state)
+            .await
+            .unwrap()
+            .expect("a first checkpoint of the seeded log");
+        // Only server one writes from now on.
+        let officer = one.login_bearer("li.na").await;
+        for lang in ["en", "zh", "en"] {
+            let (status, body) = officer
+                .post("/api/v1/auth/lang", serde_json::json!({ "lang": lang }))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        advance_seconds(&one, 301);
+        let second = baomi_server::timed::checkpoint_if_due(&leader.state)
+            .await
+            .unwrap()
+            .expect("the log grew through server one: a checkpoint is due");
+        assert!(second.seq > first.seq + 3, "{first:?} {second:?}");
+    })
+    .await;
+    db.cleanup().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

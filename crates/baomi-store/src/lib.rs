@@ -157,6 +157,21 @@ impl Backend {
         };
         Ok((Backend::Sqlite, with_mode))
     }
+
+    /// The file a SQLite `url` (a bare path or a `sqlite:` URL) names; `None` for PostgreSQL
+    /// or a URL [`Backend::from_url`] refuses. `baomi serve` locks a file beside it so that a
+    /// second service process on the same file is refused (SQLite has one writer process).
+    pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+        let (backend, url) = Backend::from_url(url).ok()?;
+        if backend != Backend::Sqlite {
+            return None;
+        }
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    }
 }
 
 /// `url` without a `user:password@` part, for error messages (they end up in logs).
@@ -896,6 +911,21 @@ impl ReadTx {
         q_latest_checkpoint(&mut self.tx).await
     }
 
+    /// The `seq` of the last audit entry in the database (0 for an empty log). Unlike
+    /// [`Store::audit_head`] it sees what other processes sharing the database appended.
+    pub async fn last_audit_seq(&mut self) -> Result<u64, StoreError> {
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let last = last.unwrap_or(0);
+        u64::try_from(last).map_err(|_| StoreError::Corrupt {
+            table: "audit_log",
+            key: last.to_string(),
+            problem: "negative seq".to_owned(),
+        })
+    }
+
     /// The audit entries about one object (a record's history), oldest first, at most `limit`.
     pub async fn audit_entries_about(
         &mut self,
@@ -1287,5 +1317,29 @@ impl WriteTx {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         run!(self, |c| q_audit_entries(c, from_seq, limit).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sqlite_file_of_paths_and_urls() {
+        let file = |url: &str| Backend::sqlite_file(url);
+        assert_eq!(
+            file("/var/lib/baomi.db"),
+            Some(PathBuf::from("/var/lib/baomi.db"))
+        );
+        assert_eq!(file("data/baomi.db"), Some(PathBuf::from("data/baomi.db")));
+        assert_eq!(file("sqlite:baomi.db"), Some(PathBuf::from("baomi.db")));
+        assert_eq!(
+            file("sqlite:///srv/baomi.db?mode=rw"),
+            Some(PathBuf::from("/srv/baomi.db"))
+        );
+        assert_eq!(file("postgres://u:p@host/db"), None);
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file(""), None);
     }
 }

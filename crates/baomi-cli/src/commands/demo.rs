@@ -6,7 +6,7 @@
 //! database (the seeding refuses one that already holds units), which is how the benchmark seeds
 //! PostgreSQL the same way.
 
-use super::serve::{bind, open_store, runtime, serve_until_signal, DEFAULT_LISTEN};
+use super::serve::{bind, lock_database, open_store, runtime, serve_until_signal, DEFAULT_LISTEN};
 use super::{out_line, CliError};
 use baomi_core::Lang;
 use baomi_server::{demo, AppState, Clock, Config};
@@ -34,6 +34,8 @@ pub fn run(args: DemoArgs, lang: Lang) -> Result<ExitCode, CliError> {
     runtime(lang)?.block_on(async move {
         let listener = bind(&args.listen, lang).await?;
         let (url, shown) = database(args.db.as_deref(), lang)?;
+        // Like `baomi serve`: one service process per SQLite file.
+        let _lock = lock_database(&url, lang)?;
         let store = open_store(&url, &config, false, lang).await?;
         let accounts = demo::seed(&store, Timestamp::now()).await.map_err(|e| {
             CliError::new(format!(
