@@ -160,6 +160,23 @@ impl Digest {
 
     /// Parses exactly 64 hex digits (either case).
     pub fn from_hex(text: &str) -> Result<Digest, HexError> {
+        // The fast path: every stored digest is read through here when the log is verified
+        // (issue 19), so no allocation and no per-character search. Anything else takes the
+        // general path below, which says precisely what is wrong.
+        if let Ok(pairs) = <&[u8; 64]>::try_from(text.as_bytes()) {
+            let mut out = [0u8; 32];
+            let mut ok = true;
+            for (byte, pair) in out.iter_mut().zip(pairs.chunks_exact(2)) {
+                if let [hi, lo] = pair {
+                    let (h, l) = (hex_value(*hi), hex_value(*lo));
+                    ok &= (h | l) < 16;
+                    *byte = (h << 4) | (l & 0x0f);
+                }
+            }
+            if ok {
+                return Ok(Digest(out));
+            }
+        }
         let bytes = from_hex(text)?;
         let found = bytes.len();
         <[u8; 32]>::try_from(bytes)
@@ -204,6 +221,16 @@ impl<'de> Deserialize<'de> for Digest {
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// The value of a hex digit (either case), or 0xff for any other byte.
+fn hex_value(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0xff,
+    }
+}
 
 /// Lowercase hex of any bytes (two characters per byte).
 pub fn to_hex(bytes: &[u8]) -> String {
@@ -681,7 +708,28 @@ impl AuditEntry {
 
     /// The hash this entry should carry under `algorithm`.
     pub fn compute_hash(&self, algorithm: HashAlgorithm) -> Digest {
-        algorithm.digest(&self.canonical_bytes(algorithm))
+        thread_local! {
+            // The hash input is built in a buffer kept per thread: verifying millions of
+            // entries (issue 19) then allocates nothing per entry.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let encode = |buf: Vec<u8>| {
+            let mut enc = Encoder(buf);
+            enc.0.clear();
+            enc.text(ENTRY_TAG);
+            enc.text(algorithm.name());
+            encode_fields(&mut enc, self);
+            enc.0
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let buf = encode(std::mem::take(&mut *scratch));
+                let digest = algorithm.digest(&buf);
+                *scratch = buf;
+                digest
+            }
+            Err(_) => algorithm.digest(&self.canonical_bytes(algorithm)),
+        })
     }
 
     /// The stored form of the whole entry, hash included (module docs, "record").
