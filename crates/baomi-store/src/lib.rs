@@ -406,8 +406,10 @@ impl Store {
     /// R13.2, incremental (issue 19): verifies the entries after `trusted` — the head of a
     /// validly signed checkpoint, or of the last successful run — and, with `checkpoint`, that
     /// the log agrees with it. Entries up to `trusted.seq` are not read: an edit there is found
-    /// only by a whole-log run ([`Store::verify_audit_against`]). The first entry after
-    /// `trusted` must link to its hash. `ChainBreak::index` counts from the first entry read.
+    /// only by a whole-log run ([`Store::verify_audit_against`]). The log must still hold the
+    /// trusted entry with the trusted hash (else `Truncated` or `CheckpointMismatch` at it), and
+    /// the first entry after it must link to that hash. `ChainBreak::index` counts from the
+    /// first entry read.
     ///
     /// Every run reads the log in pieces by `seq` on every core (see the [`verify`] module),
     /// with exactly the first break a one-by-one run would report.

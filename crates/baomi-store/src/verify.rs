@@ -23,7 +23,9 @@
 //! PostgreSQL through sqlx's native driver, whose rows borrow from the received message.
 
 use crate::{audit_entry_from_parts, AuditParts, Backend, StoreError};
-use baomi_core::audit::{ChainBreak, ChainVerifier, Segment, SegmentVerifier, VerifiedChain};
+use baomi_core::audit::{
+    BreakKind, ChainBreak, ChainVerifier, Digest, Segment, SegmentVerifier, VerifiedChain,
+};
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor, Row};
@@ -96,6 +98,42 @@ impl Cutoff {
             self.broken(k);
         }
     }
+}
+
+/// An incremental run's anchor: the log must still hold the trusted head's entry, with the
+/// trusted hash — otherwise its tail was cut below the head (`Truncated`) or that entry was
+/// rewritten (`CheckpointMismatch`), which reading only the entries after it would not show.
+fn check_anchor(
+    verifier: &ChainVerifier,
+    last: u64,
+    stored_hash: Option<&str>,
+) -> Result<(), ChainBreak> {
+    let trusted = verifier.head();
+    if trusted.seq == 0 {
+        return Ok(());
+    }
+    if last < trusted.seq {
+        return Err(ChainBreak {
+            index: 0,
+            seq: last.saturating_add(1),
+            kind: BreakKind::Truncated {
+                last_seq: last,
+                checkpoint_seq: trusted.seq,
+            },
+        });
+    }
+    let found = stored_hash.and_then(|h| Digest::from_hex(h).ok());
+    if found == Some(trusted.hash) {
+        return Ok(());
+    }
+    Err(ChainBreak {
+        index: 0,
+        seq: trusted.seq,
+        kind: BreakKind::CheckpointMismatch {
+            checkpoint_hash: trusted.hash,
+            entry_hash: found.unwrap_or(Digest::ZERO),
+        },
+    })
 }
 
 /// Joins the pieces' verdicts in order and ends the run.
@@ -188,8 +226,20 @@ fn verify_sqlite(
     let last: Option<i64> = conn
         .query_row("SELECT MAX(seq) FROM audit_log", [], |row| row.get(0))
         .map_err(|e| sqlite_error(&e))?;
-    drop(conn);
     let last = last.and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+    let anchor: Option<String> = match conn.query_row(
+        "SELECT hash FROM audit_log WHERE seq = ?1",
+        [sql_seq(verifier.head().seq)],
+        |row| row.get(0),
+    ) {
+        Ok(hash) => Some(hash),
+        Err(rusqlite::Error::QueryReturnedNoRows) => None,
+        Err(e) => return Err(sqlite_error(&e)),
+    };
+    drop(conn);
+    if let Err(brk) = check_anchor(&verifier, last, anchor.as_deref()) {
+        return Ok(Err(brk));
+    }
     let pieces = pieces(verifier.head().seq, last, piece);
     let next = AtomicUsize::new(0);
     let cutoff = Cutoff::new();
@@ -328,6 +378,14 @@ async fn verify_postgres(
         .fetch_one(&mut lead)
         .await?;
     let last = last.and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+    let anchor: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+        .bind(sql_seq(verifier.head().seq))
+        .fetch_optional(&mut lead)
+        .await?;
+    if let Err(brk) = check_anchor(&verifier, last, anchor.as_deref()) {
+        let _ = lead.close().await;
+        return Ok(Err(brk));
+    }
     let pieces = Arc::new(pieces(verifier.head().seq, last, piece));
     let next = Arc::new(AtomicUsize::new(0));
     let cutoff = Arc::new(Cutoff::new());

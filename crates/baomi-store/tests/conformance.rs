@@ -922,13 +922,38 @@ async fn r13_2_parallel_and_incremental_verification_find_each_break_at_its_seq(
         .unwrap();
     let b = check(&store, after_60()).await;
     assert_eq!((b.seq, b.index), (65, 4));
-    // The trusted head's own entry rewritten: an incremental run does not re-read it (the
-    // next entry still links to the trusted hash; `verify_with_key` compares the stored
-    // checkpoints' entries for that), a whole run stops at the earlier break.
+    // The trusted head's own entry rewritten: the next entry still links to the trusted hash,
+    // but the run's anchor — the log must hold the trusted entry with that hash — fails.
     raw.execute("UPDATE audit_log SET hash = prev_hash WHERE seq = 60")
         .await
         .unwrap();
-    assert_eq!(check(&store, after_60()).await.seq, 65);
+    let b = store
+        .verify_audit_in_pieces(after_60(), 3, 10)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((b.seq, b.index), (60, 0));
+    assert!(
+        matches!(b.kind, BreakKind::CheckpointMismatch { .. }),
+        "{b}"
+    );
+    // The tail cut below the trusted head: truncated.
+    raw.execute("DELETE FROM audit_log WHERE seq > 50")
+        .await
+        .unwrap();
+    let b = store
+        .verify_audit_from(trusted, None)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(b.seq, 51);
+    assert_eq!(
+        b.kind,
+        BreakKind::Truncated {
+            last_seq: 50,
+            checkpoint_seq: 60
+        }
+    );
     assert_eq!(check(&store, whole()).await.seq, 30);
     raw.close().await.unwrap();
     store.close().await;
