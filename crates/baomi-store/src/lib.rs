@@ -888,6 +888,20 @@ pub struct AuditSearch {
     pub until: Option<Timestamp>,
 }
 
+/// Which of a record's audit entries a reader sees ([`ReadTx::audit_history`]); the default
+/// shows every entry (the auditor's view).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Only actions starting with one of these (none: any action).
+    pub action_prefixes: Vec<String>,
+    /// The reader: their own entries pass the two tests below.
+    pub viewer: Option<PersonId>,
+    /// Others' entries only when they succeeded.
+    pub others_success_only: bool,
+    /// Others' entries hidden when their action ends with one of these (the reads).
+    pub others_hidden_suffixes: Vec<String>,
+}
+
 /// A checkpoint as recorded in the database, with the service's signature if it had one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {
@@ -975,21 +989,76 @@ impl ReadTx {
         q_latest_checkpoint(&mut self.tx).await
     }
 
-    /// The audit entries about one object (a record's history), oldest first, at most `limit`.
-    pub async fn audit_entries_about(
+    /// A page of the audit entries about one object (a record's history, R13.2), newest
+    /// first: at most `limit` entries with `seq` below `before`, narrowed by `filter` **in
+    /// SQL** — so a much-read record's latest changes are on its first page however many
+    /// reads came before them (issue 19). Served by the index on (object_kind, object_id, seq).
+    pub async fn audit_history(
         &mut self,
         object: &ObjectRef,
+        filter: &HistoryFilter,
+        before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let mut sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE object_kind = $1 AND object_id = $2 \
-             ORDER BY seq LIMIT $3"
-        ))
-        .bind(object.kind.clone())
-        .bind(object.id.clone())
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await?;
+             AND seq < $3"
+        );
+        let mut binds: Vec<String> = Vec::new();
+        // `$n` for the next text parameter (numbered after the three above).
+        let param = |value: &str, binds: &mut Vec<String>| {
+            binds.push(value.to_owned());
+            format!("${}", binds.len() + 3)
+        };
+        // Prefix and suffix tests by `substr` compare characters exactly in both dialects
+        // (SQLite's LIKE ignores ASCII case; a suffix longer than the action never matches).
+        if !filter.action_prefixes.is_empty() {
+            let any: Vec<String> = filter
+                .action_prefixes
+                .iter()
+                .map(|p| {
+                    let n = p.chars().count();
+                    format!("substr(action, 1, {n}) = {}", param(p, &mut binds))
+                })
+                .collect();
+            sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+        }
+        let mut others: Vec<String> = Vec::new();
+        if filter.others_success_only {
+            others.push("outcome = 'success'".to_owned());
+        }
+        if !filter.others_hidden_suffixes.is_empty() {
+            let any: Vec<String> = filter
+                .others_hidden_suffixes
+                .iter()
+                .map(|x| {
+                    let n = x.chars().count();
+                    format!(
+                        "substr(action, length(action) - {}) = {}",
+                        n.saturating_sub(1),
+                        param(x, &mut binds)
+                    )
+                })
+                .collect();
+            others.push(format!("NOT ({})", any.join(" OR ")));
+        }
+        if !others.is_empty() {
+            let own = match filter.viewer {
+                Some(viewer) => format!("(actor_kind = 'person' AND actor_id = {}) OR ", viewer.0),
+                None => String::new(),
+            };
+            sql.push_str(&format!(" AND ({own}({}))", others.join(" AND ")));
+        }
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT {limit}"));
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let mut query = sqlx::query(&sql)
+            .bind(object.kind.clone())
+            .bind(object.id.clone())
+            .bind(before);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(&mut *self.tx).await?;
         rows.iter()
             .map(|row| decode_audit(row).map(|(entry, _)| entry))
             .collect()

@@ -166,6 +166,7 @@ conformance!(
     r13_2_append_only_refuses_update_and_delete,
     r13_2_tampering_after_dropping_trigger_is_found_at_its_seq,
     r13_2_parallel_and_incremental_verification_find_each_break_at_its_seq,
+    r13_2_a_records_history_is_filtered_and_paged_in_sql_newest_first,
     r13_2_concurrent_writers_produce_contiguous_chain,
     r13_2_sm3_chain_and_algorithm_mismatch,
     r13_2_checkpoint_detects_truncation,
@@ -956,6 +957,84 @@ async fn r13_2_parallel_and_incremental_verification_find_each_break_at_its_seq(
     );
     assert_eq!(check(&store, whole()).await.seq, 30);
     raw.close().await.unwrap();
+    store.close().await;
+}
+
+/// Issue 19: a record's history is filtered and paged by the database, newest first — a
+/// much-read record's latest change is on the first page however many reads came before.
+async fn r13_2_a_records_history_is_filtered_and_paged_in_sql_newest_first(db: &TestDb) {
+    use baomi_store::HistoryFilter;
+    let store = db.open().await;
+    let m = ObjectRef::new("matter", 1);
+    let viewer = PersonId(1);
+    let mut drafts =
+        vec![AuditDraft::new(t(1, 0), Actor::Person(PersonId(3)), "matter.propose").on(m.clone())];
+    for i in 0..50 {
+        drafts.push(
+            AuditDraft::new(t(2 + i, 0), Actor::Person(PersonId(2)), "matter.read").on(m.clone()),
+        );
+    }
+    drafts.push(
+        AuditDraft::new(t(60, 0), Actor::Person(PersonId(4)), "matter.approve")
+            .on(m.clone())
+            .outcome(Outcome::Denied {
+                reason: "R1.6".into(),
+            }),
+    );
+    drafts.push(AuditDraft::new(t(61, 0), viewer_actor(), "matter.read").on(m.clone()));
+    drafts
+        .push(AuditDraft::new(t(62, 0), Actor::Person(PersonId(3)), "matter.change").on(m.clone()));
+    drafts.push(
+        AuditDraft::new(t(63, 0), Actor::Person(PersonId(3)), "matter.read")
+            .on(ObjectRef::new("matter", 2)),
+    );
+    drafts.push(AuditDraft::new(t(64, 0), Actor::Person(PersonId(5)), "auth.login").on(m.clone()));
+    drafts.push(AuditDraft::new(t(65, 0), Actor::Person(PersonId(5)), "AUTH.READ").on(m.clone()));
+    let mut w = store.write().await.unwrap();
+    w.append_audit_batch(drafts).await.unwrap();
+    w.commit().await.unwrap();
+    fn viewer_actor() -> Actor {
+        Actor::Person(PersonId(1))
+    }
+    let changes = HistoryFilter {
+        action_prefixes: vec![],
+        viewer: Some(viewer),
+        others_success_only: true,
+        others_hidden_suffixes: vec![".read".into(), "_status".into()],
+    };
+    let mut r = store.read().await.unwrap();
+    let actions = |es: &[AuditEntry]| es.iter().map(|e| e.action.clone()).collect::<Vec<_>>();
+    // A reader's pages of 2, newest first: the latest changes, their own read, the proposal —
+    // never another's read or a denial, however many there are. "AUTH.READ" does not end
+    // with ".read": suffixes are compared exactly (as `str::ends_with` does).
+    let page = r.audit_history(&m, &changes, None, 2).await.unwrap();
+    assert_eq!(actions(&page), ["AUTH.READ", "auth.login"]);
+    let page2 = r
+        .audit_history(&m, &changes, Some(page[1].seq), 2)
+        .await
+        .unwrap();
+    assert_eq!(actions(&page2), ["matter.change", "matter.read"]);
+    assert_eq!(page2[1].actor, viewer_actor());
+    let page3 = r
+        .audit_history(&m, &changes, Some(page2[1].seq), 2)
+        .await
+        .unwrap();
+    assert_eq!(actions(&page3), ["matter.propose"]);
+    // The auditor's view: every entry about the record, newest first, paged by seq.
+    let all = r
+        .audit_history(&m, &HistoryFilter::default(), None, 1000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 56);
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq));
+    // The account view: auth./account. entries only.
+    let account = HistoryFilter {
+        action_prefixes: vec!["auth.".into(), "account.".into()],
+        ..changes.clone()
+    };
+    let page = r.audit_history(&m, &account, None, 10).await.unwrap();
+    assert_eq!(actions(&page), ["auth.login"]);
+    r.finish().await.unwrap();
     store.close().await;
 }
 
