@@ -514,3 +514,115 @@ async fn r13_2_truncation_with_the_checkpoints_is_caught_by_the_auditors_own_che
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `baomi audit verify` with extra arguments, `--json`; the exit code and the parsed object.
+fn verify_json_with(db: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["audit", "verify", "--db", db, "--json"];
+    args.extend(extra);
+    let out = baomi(&args);
+    let value: Value = serde_json::from_str(stdout(&out).trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} / {}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap(), value)
+}
+
+/// Issue 19: `--full` (the default) reads every entry; `--incremental` reads only the entries
+/// after the latest validly signed checkpoint (entry 5 in the fixture), so a row edited in
+/// place before it is not re-read — `--full` finds it — while an edit after it, a cut tail or
+/// a rewritten checkpoint entry is found either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn r13_2_incremental_verification_reads_after_the_signed_checkpoint_and_full_reads_all() {
+    let f = Fixture::sqlite().await;
+    let key = f.public_key().display().to_string();
+    let (code, v) = verify_json_with(&f.db, &["--key", &key, "--incremental"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["mode"], "incremental");
+    assert_eq!(v["verified_after"], 5);
+    assert_eq!(v["verified"], 3);
+    assert_eq!(v["entries"], 8);
+    let (code, v) = verify_json_with(&f.db, &["--key", &key]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["mode"], "full");
+    assert_eq!(v["verified"], 8);
+    assert!(v["verified_after"].is_null());
+    // --incremental needs the key that makes a checkpoint trustworthy; the two modes exclude
+    // each other.
+    let out = baomi(&["audit", "verify", "--db", &f.db, "--incremental"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = baomi(&[
+        "audit",
+        "verify",
+        "--db",
+        &f.db,
+        "--key",
+        &key,
+        "--full",
+        "--incremental",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // Entry 3 (before the checkpoint) edited in place: unseen incrementally, found in full.
+    f.tamper(&[
+        "DROP TRIGGER audit_log_no_update",
+        "UPDATE audit_log SET detail = '{\"name\":\"改过\"}' WHERE seq = 3",
+    ])
+    .await;
+    let (code, v) = verify_json_with(&f.db, &["--key", &key, "--incremental"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(v["first_break"].is_null());
+    let out = baomi(&[
+        "--lang",
+        "en",
+        "audit",
+        "verify",
+        "--db",
+        &f.db,
+        "--key",
+        &key,
+        "--incremental",
+    ]);
+    assert!(
+        stderr(&out).contains("earlier entries were not re-read"),
+        "{}",
+        stderr(&out)
+    );
+    for extra in [
+        &["--key", key.as_str(), "--full"][..],
+        &["--key", &key],
+        &[],
+    ] {
+        let (code, v) = verify_json_with(&f.db, extra);
+        assert_eq!(code, 1, "{extra:?} {v}");
+        assert_eq!(v["first_break"]["seq"], 3);
+        assert_eq!(v["first_break"]["kind"], "hash_mismatch");
+    }
+    // Entry 7 (after it) edited: found incrementally too, at its seq.
+    f.tamper(&["UPDATE audit_log SET detail = '{\"name\":\"也改过\"}' WHERE seq = 7"])
+        .await;
+    let (code, v) = verify_json_with(&f.db, &["--key", &key, "--incremental"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_break"]["seq"], 7);
+    // The checkpoint's own entry given another hash: the run's anchor no longer holds.
+    f.tamper(&["UPDATE audit_log SET hash = prev_hash WHERE seq = 5"])
+        .await;
+    let (code, v) = verify_json_with(&f.db, &["--key", &key, "--incremental"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_break"]["seq"], 5);
+    assert_eq!(v["first_break"]["kind"], "checkpoint_mismatch");
+}
+
+/// Issue 19: a cut tail is found by an incremental run as by a full one (the signed
+/// checkpoint at entry 5 must still be reached; the auditor's own file at entry 8 too).
+#[tokio::test(flavor = "multi_thread")]
+async fn r13_2_incremental_verification_finds_a_cut_tail() {
+    let f = Fixture::sqlite().await;
+    let key = f.public_key().display().to_string();
+    f.tamper(&[
+        "DROP TRIGGER audit_log_no_delete",
+        "DELETE FROM audit_log WHERE seq >= 4",
+    ])
+    .await;
+    let (code, v) = verify_json_with(&f.db, &["--key", &key, "--incremental"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["first_break"]["kind"], "truncated");
+    assert_eq!(v["first_break"]["seq"], 4);
+}

@@ -160,6 +160,23 @@ impl Digest {
 
     /// Parses exactly 64 hex digits (either case).
     pub fn from_hex(text: &str) -> Result<Digest, HexError> {
+        // The fast path: every stored digest is read through here when the log is verified
+        // (issue 19), so no allocation and no per-character search. Anything else takes the
+        // general path below, which says precisely what is wrong.
+        if let Ok(pairs) = <&[u8; 64]>::try_from(text.as_bytes()) {
+            let mut out = [0u8; 32];
+            let mut ok = true;
+            for (byte, pair) in out.iter_mut().zip(pairs.chunks_exact(2)) {
+                if let [hi, lo] = pair {
+                    let (h, l) = (hex_value(*hi), hex_value(*lo));
+                    ok &= (h | l) < 16;
+                    *byte = (h << 4) | (l & 0x0f);
+                }
+            }
+            if ok {
+                return Ok(Digest(out));
+            }
+        }
         let bytes = from_hex(text)?;
         let found = bytes.len();
         <[u8; 32]>::try_from(bytes)
@@ -204,6 +221,16 @@ impl<'de> Deserialize<'de> for Digest {
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// The value of a hex digit (either case), or 0xff for any other byte.
+fn hex_value(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0xff,
+    }
+}
 
 /// Lowercase hex of any bytes (two characters per byte).
 pub fn to_hex(bytes: &[u8]) -> String {
@@ -681,7 +708,28 @@ impl AuditEntry {
 
     /// The hash this entry should carry under `algorithm`.
     pub fn compute_hash(&self, algorithm: HashAlgorithm) -> Digest {
-        algorithm.digest(&self.canonical_bytes(algorithm))
+        thread_local! {
+            // The hash input is built in a buffer kept per thread: verifying millions of
+            // entries (issue 19) then allocates nothing per entry.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let encode = |buf: Vec<u8>| {
+            let mut enc = Encoder(buf);
+            enc.0.clear();
+            enc.text(ENTRY_TAG);
+            enc.text(algorithm.name());
+            encode_fields(&mut enc, self);
+            enc.0
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let buf = encode(std::mem::take(&mut *scratch));
+                let digest = algorithm.digest(&buf);
+                *scratch = buf;
+                digest
+            }
+            Err(_) => algorithm.digest(&self.canonical_bytes(algorithm)),
+        })
     }
 
     /// The stored form of the whole entry, hash included (module docs, "record").
@@ -1513,52 +1561,56 @@ impl ChainVerifier {
 
     /// Checks the next entry.
     pub fn push(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
-        let algorithm = self.head.algorithm;
-        let genesis = self.head.seq == 0;
-        let expected_seq = self.head.seq.checked_add(1);
         let brk = |kind| ChainBreak {
             index: self.index,
-            seq: expected_seq.unwrap_or(u64::MAX),
+            seq: self.head.seq.saturating_add(1),
             kind,
         };
-        let Some(expected_seq) = expected_seq else {
-            return Err(brk(BreakKind::SequenceExhausted));
-        };
-        if genesis && (entry.seq != 1 || entry.prev_hash != Digest::ZERO) {
-            return Err(brk(BreakKind::NotGenesis {
-                found_seq: entry.seq,
-                found_prev: entry.prev_hash,
-            }));
-        }
-        if entry.seq > expected_seq {
-            return Err(brk(BreakKind::SequenceGap { found: entry.seq }));
-        }
-        if entry.seq < expected_seq {
-            return Err(brk(BreakKind::SequenceBackwards { found: entry.seq }));
-        }
-        if entry.prev_hash != self.head.hash {
-            return Err(brk(BreakKind::PrevHashMismatch {
-                expected: self.head.hash,
-                found: entry.prev_hash,
-            }));
-        }
-        let computed = entry.compute_hash(algorithm);
-        if computed != entry.hash {
-            return Err(brk(BreakKind::HashMismatch {
-                stored: entry.hash,
-                computed,
-            }));
-        }
-        if let Some(cp) = &self.checkpoint {
-            if cp.seq == entry.seq && cp.head_hash != entry.hash {
-                return Err(brk(BreakKind::CheckpointMismatch {
-                    checkpoint_hash: cp.head_hash,
-                    entry_hash: entry.hash,
-                }));
-            }
-        }
-        self.head = ChainHead::of_entry(algorithm, entry);
+        check_link(&self.head, entry.seq, entry.prev_hash).map_err(brk)?;
+        check_content(self.head.algorithm, self.checkpoint.as_ref(), entry).map_err(brk)?;
+        self.head = ChainHead::of_entry(self.head.algorithm, entry);
         self.index = self.index.saturating_add(1);
+        Ok(())
+    }
+
+    /// A verifier for a piece of the log that follows, to be checked on its own (on another
+    /// thread) and then joined with [`ChainVerifier::absorb`]: same algorithm, same checkpoint.
+    pub fn segment(&self) -> SegmentVerifier {
+        SegmentVerifier {
+            algorithm: self.head.algorithm,
+            checkpoint: self.checkpoint,
+            first: None,
+            head: None,
+            count: 0,
+            broken: None,
+        }
+    }
+
+    /// Joins a piece verified on its own ([`ChainVerifier::segment`]) that follows the entries
+    /// accepted so far. The result is exactly what pushing the piece's entries one by one would
+    /// give — the same first break, at the same `seq` and `index` — because each entry's checks
+    /// depend only on the entry and on the stored hash before it: the piece checked everything
+    /// but its first entry's link (sequence number and previous hash), which is checked here,
+    /// before the piece's own first break (the order `push` checks in).
+    pub fn absorb(&mut self, segment: &Segment) -> Result<(), ChainBreak> {
+        let Some(first) = segment.first else {
+            return Ok(());
+        };
+        let brk = |index: u64, seq: u64, kind| ChainBreak {
+            index: self.index.saturating_add(index),
+            seq,
+            kind,
+        };
+        let expected = self.head.seq.saturating_add(1);
+        check_link(&self.head, first.seq, first.prev_hash)
+            .map_err(|kind| brk(0, expected, kind))?;
+        if let Some(b) = &segment.broken {
+            return Err(brk(b.index, b.seq, b.kind.clone()));
+        }
+        if let Some(head) = segment.head {
+            self.head = head;
+        }
+        self.index = self.index.saturating_add(segment.count);
         Ok(())
     }
 
@@ -1594,6 +1646,228 @@ impl ChainVerifier {
             head: self.head,
         })
     }
+}
+
+/// The link of an entry to the head before it: sequence number and previous hash (the first
+/// checks of [`ChainVerifier::push`], in its order).
+fn check_link(head: &ChainHead, seq: u64, prev_hash: Digest) -> Result<(), BreakKind> {
+    let Some(expected_seq) = head.seq.checked_add(1) else {
+        return Err(BreakKind::SequenceExhausted);
+    };
+    if head.seq == 0 && (seq != 1 || prev_hash != Digest::ZERO) {
+        return Err(BreakKind::NotGenesis {
+            found_seq: seq,
+            found_prev: prev_hash,
+        });
+    }
+    if seq > expected_seq {
+        return Err(BreakKind::SequenceGap { found: seq });
+    }
+    if seq < expected_seq {
+        return Err(BreakKind::SequenceBackwards { found: seq });
+    }
+    if prev_hash != head.hash {
+        return Err(BreakKind::PrevHashMismatch {
+            expected: head.hash,
+            found: prev_hash,
+        });
+    }
+    Ok(())
+}
+
+/// What an entry proves by itself: its content hashes to its stored hash, and at a
+/// checkpoint's sequence number that hash is the checkpoint's (the last checks of
+/// [`ChainVerifier::push`]).
+fn check_content(
+    algorithm: HashAlgorithm,
+    checkpoint: Option<&Checkpoint>,
+    entry: &AuditEntry,
+) -> Result<(), BreakKind> {
+    let computed = entry.compute_hash(algorithm);
+    if computed != entry.hash {
+        return Err(BreakKind::HashMismatch {
+            stored: entry.hash,
+            computed,
+        });
+    }
+    if let Some(cp) = checkpoint {
+        if cp.seq == entry.seq && cp.head_hash != entry.hash {
+            return Err(BreakKind::CheckpointMismatch {
+                checkpoint_hash: cp.head_hash,
+                entry_hash: entry.hash,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first entry of a [`Segment`]: what joining it checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link {
+    seq: u64,
+    prev_hash: Digest,
+}
+
+/// A break inside a [`Segment`], `index` counted from the segment's first entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SegmentBreak {
+    index: u64,
+    seq: u64,
+    kind: BreakKind,
+}
+
+/// R13.2: verifies one contiguous piece of a log without knowing the entries before it, so
+/// that the pieces of a long log can be checked on all cores at once (issue 19): every check
+/// of [`ChainVerifier::push`] is made except the first entry's link to the entry before the
+/// piece, which [`ChainVerifier::absorb`] makes when the pieces are joined in order. Made by
+/// [`ChainVerifier::segment`]; feed it entries in `seq` order, then [`SegmentVerifier::finish`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentVerifier {
+    algorithm: HashAlgorithm,
+    checkpoint: Option<Checkpoint>,
+    first: Option<Link>,
+    head: Option<ChainHead>,
+    count: u64,
+    broken: Option<SegmentBreak>,
+}
+
+impl SegmentVerifier {
+    /// Checks the next entry of the piece. `false` once the piece is broken: later entries
+    /// cannot change its verdict, so the caller may stop reading.
+    pub fn push(&mut self, entry: &AuditEntry) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        let result = match &self.head {
+            // The first entry: its link is checked when the piece is joined.
+            None => {
+                self.first = Some(Link {
+                    seq: entry.seq,
+                    prev_hash: entry.prev_hash,
+                });
+                check_content(self.algorithm, self.checkpoint.as_ref(), entry)
+                    .map_err(|kind| (entry.seq, kind))
+            }
+            Some(head) => {
+                let expected = head.seq.saturating_add(1);
+                check_link(head, entry.seq, entry.prev_hash)
+                    .and_then(|()| check_content(self.algorithm, self.checkpoint.as_ref(), entry))
+                    .map_err(|kind| (expected, kind))
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.head = Some(ChainHead::of_entry(self.algorithm, entry));
+                self.count = self.count.saturating_add(1);
+                true
+            }
+            Err((seq, kind)) => {
+                self.broken = Some(SegmentBreak {
+                    index: self.count,
+                    seq,
+                    kind,
+                });
+                false
+            }
+        }
+    }
+
+    /// Whether a break was found.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    /// The piece's verdict, to join with [`ChainVerifier::absorb`].
+    pub fn finish(self) -> Segment {
+        Segment {
+            first: self.first,
+            head: self.head,
+            count: self.count,
+            broken: self.broken,
+        }
+    }
+}
+
+/// The verdict on one piece of a log ([`SegmentVerifier::finish`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    first: Option<Link>,
+    head: Option<ChainHead>,
+    count: u64,
+    broken: Option<SegmentBreak>,
+}
+
+impl Segment {
+    /// Entries accepted before the first break (all of them when intact).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether the piece is broken inside (its link to the entries before it is not checked
+    /// yet).
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+}
+
+/// R13.2: verifies entries after `verifier`'s head in `pieces` (consecutive pieces of the log,
+/// in order), the pieces on up to `threads` threads at once, and ends the run. The answer is
+/// exactly [`ChainVerifier::push`] over every entry in order followed by
+/// [`ChainVerifier::finish`]: the same first break, or the same verified head.
+pub fn verify_pieces_parallel(
+    mut verifier: ChainVerifier,
+    pieces: &[&[AuditEntry]],
+    threads: usize,
+) -> Result<VerifiedChain, ChainBreak> {
+    let threads = threads.clamp(1, pieces.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let template = verifier.segment();
+    let mut verdicts: Vec<Option<Segment>> = vec![None; pieces.len()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (next, template) = (&next, &template);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(piece) = pieces.get(k) else {
+                            return done;
+                        };
+                        let mut segment = template.clone();
+                        for entry in piece.iter() {
+                            if !segment.push(entry) {
+                                break;
+                            }
+                        }
+                        done.push((k, segment.finish()));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A worker only pushes entries; it cannot panic short of a bug, and then the
+            // missing verdicts below are verified again on this thread.
+            if let Ok(done) = worker.join() {
+                for (k, segment) in done {
+                    if let Some(slot) = verdicts.get_mut(k) {
+                        *slot = Some(segment);
+                    }
+                }
+            }
+        }
+    });
+    for (piece, verdict) in pieces.iter().zip(verdicts) {
+        match verdict {
+            Some(segment) => verifier.absorb(&segment)?,
+            None => {
+                for entry in piece.iter() {
+                    verifier.push(entry)?;
+                }
+            }
+        }
+    }
+    verifier.finish()
 }
 
 /// R13.2: a stored checkpoint — signed or not, its signature checked or not — against a log

@@ -2,10 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use baomi_core::audit::{
-    from_hex, to_hex, verify, verify_against_checkpoint, verify_from, verify_records, Actor,
-    AuditDraft, AuditEntry, AuditError, BreakKind, ChainBreak, ChainHead, ChainVerifier,
-    Checkpoint, Digest, DraftField, HashAlgorithm, HexError, ObjectRef, Outcome, RecordErrorKind,
-    MAX_CODE_BYTES, MAX_DETAIL_BYTES, MAX_OBJECT_ID_BYTES,
+    from_hex, to_hex, verify, verify_against_checkpoint, verify_from, verify_pieces_parallel,
+    verify_records, Actor, AuditDraft, AuditEntry, AuditError, BreakKind, ChainBreak, ChainHead,
+    ChainVerifier, Checkpoint, Digest, DraftField, HashAlgorithm, HexError, ObjectRef, Outcome,
+    RecordErrorKind, MAX_CODE_BYTES, MAX_DETAIL_BYTES, MAX_OBJECT_ID_BYTES,
 };
 use baomi_core::ids::{CarrierId, MatterId, PersonId};
 use baomi_core::{Describe, Lang};
@@ -908,6 +908,189 @@ fn r13_1_people_see_actors_and_outcomes_in_both_languages() {
     assert_eq!(HashAlgorithm::Sm3.describe(Lang::Zh), "SM3 国密杂凑算法");
 }
 
+// ---------------------------------------------------------------- parallel verification
+
+/// A longer log than `drafts()`: `n` entries.
+fn long_chain(algorithm: HashAlgorithm, n: usize) -> Vec<AuditEntry> {
+    let mut head = ChainHead::genesis(algorithm);
+    let base = drafts();
+    (0..n)
+        .map(|i| {
+            let mut d = base[i % base.len()].clone();
+            d.detail = format!("{{\"n\":{i}}}");
+            head.append(d).unwrap()
+        })
+        .collect()
+}
+
+/// Verifies `entries` in pieces of `size` on 3 threads.
+fn in_pieces(
+    verifier: ChainVerifier,
+    entries: &[AuditEntry],
+    size: usize,
+) -> Result<baomi_core::audit::VerifiedChain, ChainBreak> {
+    let pieces: Vec<&[AuditEntry]> = entries.chunks(size).collect();
+    verify_pieces_parallel(verifier, &pieces, 3)
+}
+
+/// The sequential answer for the same entries.
+fn one_by_one(
+    mut verifier: ChainVerifier,
+    entries: &[AuditEntry],
+) -> Result<baomi_core::audit::VerifiedChain, ChainBreak> {
+    for e in entries {
+        verifier.push(e)?;
+    }
+    verifier.finish()
+}
+
+#[test]
+fn r13_2_parallel_verification_of_an_intact_log_gives_the_same_head() {
+    for algorithm in HashAlgorithm::ALL {
+        let entries = long_chain(algorithm, 100);
+        let whole = verify(algorithm, &entries).unwrap();
+        for size in [1, 7, 10, 33, 100, 1000] {
+            let v = in_pieces(ChainVerifier::genesis(algorithm), &entries, size).unwrap();
+            assert_eq!(v, whole, "pieces of {size}");
+        }
+        // No pieces at all: the genesis head.
+        let v = verify_pieces_parallel(ChainVerifier::genesis(algorithm), &[], 2).unwrap();
+        assert_eq!(v.count, 0);
+        assert_eq!(v.head, ChainHead::genesis(algorithm));
+    }
+}
+
+#[test]
+fn r13_2_parallel_break_in_the_middle_of_a_piece_is_found_at_its_seq() {
+    let mut entries = long_chain(HashAlgorithm::Sha256, 100);
+    entries[44].detail = "forged".into();
+    let b = broken(in_pieces(
+        ChainVerifier::genesis(HashAlgorithm::Sha256),
+        &entries,
+        10,
+    ));
+    assert_eq!((b.index, b.seq), (44, 45));
+    assert!(matches!(b.kind, BreakKind::HashMismatch { .. }), "{b}");
+    // A second, later break does not hide the first.
+    entries[87].detail = "forged too".into();
+    let b = broken(in_pieces(
+        ChainVerifier::genesis(HashAlgorithm::Sha256),
+        &entries,
+        10,
+    ));
+    assert_eq!(b.seq, 45);
+}
+
+#[test]
+fn r13_2_parallel_break_at_a_piece_boundary_is_found_at_its_seq() {
+    let alg = HashAlgorithm::Sm3;
+    let orig = long_chain(alg, 100);
+    // The first entry of a piece (seq 41 = index 40, pieces of 10) edited: only its own hash
+    // shows it.
+    let mut entries = orig.clone();
+    entries[40].action = "matter.delete".into();
+    let b = broken(in_pieces(ChainVerifier::genesis(alg), &entries, 10));
+    assert_eq!((b.index, b.seq), (40, 41));
+    assert!(matches!(b.kind, BreakKind::HashMismatch { .. }), "{b}");
+    // The last entry of a piece edited and rehashed: the next piece's first link shows it.
+    let mut entries = orig.clone();
+    entries[39].detail = "rewritten".into();
+    entries[39].hash = entries[39].compute_hash(alg);
+    let b = broken(in_pieces(ChainVerifier::genesis(alg), &entries, 10));
+    assert_eq!((b.index, b.seq), (40, 41));
+    assert_eq!(
+        b.kind,
+        BreakKind::PrevHashMismatch {
+            expected: entries[39].hash,
+            found: entries[40].prev_hash
+        }
+    );
+    // The first entry of a piece missing: a gap at the boundary.
+    let mut entries = orig.clone();
+    entries.remove(40);
+    let b = broken(in_pieces(ChainVerifier::genesis(alg), &entries, 10));
+    assert_eq!((b.index, b.seq), (40, 41));
+    assert_eq!(b.kind, BreakKind::SequenceGap { found: 42 });
+    // A whole piece missing.
+    let mut entries = orig.clone();
+    entries.drain(20..30);
+    let b = broken(in_pieces(ChainVerifier::genesis(alg), &entries, 10));
+    assert_eq!((b.index, b.seq), (20, 21));
+    assert_eq!(b.kind, BreakKind::SequenceGap { found: 31 });
+    // The very first entry missing: not genesis.
+    let mut entries = orig.clone();
+    entries.remove(0);
+    let b = broken(in_pieces(ChainVerifier::genesis(alg), &entries, 10));
+    assert_eq!((b.index, b.seq), (0, 1));
+    assert!(
+        matches!(b.kind, BreakKind::NotGenesis { found_seq: 2, .. }),
+        "{b}"
+    );
+}
+
+#[test]
+fn r13_2_parallel_break_in_the_last_piece_and_truncation_are_found() {
+    let alg = HashAlgorithm::Sha256;
+    let orig = long_chain(alg, 95);
+    let mut entries = orig.clone();
+    entries[94].outcome = Outcome::Success;
+    entries[94].detail.push('!');
+    let b = broken(in_pieces(ChainVerifier::genesis(alg), &entries, 10));
+    assert_eq!((b.index, b.seq), (94, 95));
+    // A checkpoint at the end, the tail cut: truncation, exactly as one by one.
+    let cp = Checkpoint {
+        algorithm: alg,
+        seq: 95,
+        head_hash: orig[94].hash,
+        at: ts("2026-04-01T00:00:00Z"),
+    };
+    let with_cp = || ChainVerifier::genesis(alg).with_checkpoint(cp).unwrap();
+    let cut = &orig[..90];
+    let b = broken(in_pieces(with_cp(), cut, 10));
+    assert_eq!(b, broken(one_by_one(with_cp(), cut)));
+    assert_eq!(
+        b.kind,
+        BreakKind::Truncated {
+            last_seq: 90,
+            checkpoint_seq: 95
+        }
+    );
+    assert!(in_pieces(with_cp(), &orig, 10).is_ok());
+}
+
+#[test]
+fn r13_2_parallel_incremental_verification_from_a_trusted_head() {
+    let alg = HashAlgorithm::Sm3;
+    let mut entries = long_chain(alg, 60);
+    let trusted = ChainHead::of_entry(alg, &entries[29]);
+    // Entries before the trusted head are not read: an edit there goes unseen…
+    entries[10].detail = "forged before the checkpoint".into();
+    let v = in_pieces(ChainVerifier::from_trusted(trusted), &entries[30..], 7).unwrap();
+    assert_eq!((v.count, v.head.seq), (30, 60));
+    // …and is found by the whole log.
+    assert_eq!(
+        broken(in_pieces(ChainVerifier::genesis(alg), &entries, 7)).seq,
+        11
+    );
+    // An edit after it is found at its seq, its index counted from the trusted head.
+    entries[45].detail = "forged after".into();
+    let b = broken(in_pieces(
+        ChainVerifier::from_trusted(trusted),
+        &entries[30..],
+        7,
+    ));
+    assert_eq!((b.index, b.seq), (15, 46));
+    // The first entry after the trusted head must link to it.
+    let other = ChainHead::of_entry(alg, &entries[28]);
+    let b = broken(in_pieces(
+        ChainVerifier::from_trusted(other),
+        &entries[30..],
+        7,
+    ));
+    assert_eq!((b.index, b.seq), (0, 30));
+    assert_eq!(b.kind, BreakKind::SequenceGap { found: 31 });
+}
+
 // ---------------------------------------------------------------- properties
 
 mod props {
@@ -1050,6 +1233,61 @@ mod props {
             let v = verify(algorithm, &entries).unwrap();
             prop_assert_eq!(v.count, n);
             prop_assert_eq!(v.head, head);
+        }
+
+        #[test]
+        fn r13_2_prop_parallel_verification_equals_one_by_one(
+            algorithm in algorithm(),
+            drafts in proptest::collection::vec(draft(), 0..=40),
+            damage in 0u8..7,
+            which in any::<Index>(),
+            other in any::<Index>(),
+            size in 1usize..=12,
+            threads in 1usize..=4,
+            checkpoint_at in proptest::option::of(any::<Index>()),
+            trusted_at in proptest::option::of(any::<Index>()),
+        ) {
+            let mut head = ChainHead::genesis(algorithm);
+            let mut entries: Vec<AuditEntry> =
+                drafts.into_iter().map(|d| head.append(d).unwrap()).collect();
+            let n = entries.len();
+            let checkpoint = checkpoint_at.filter(|_| n > 0).map(|i| {
+                let e = &entries[i.index(n)];
+                Checkpoint { algorithm, seq: e.seq, head_hash: e.hash, at: e.at }
+            });
+            let start = trusted_at.filter(|_| n > 0).map_or(0, |i| i.index(n));
+            let trusted = if start == 0 {
+                ChainHead::genesis(algorithm)
+            } else {
+                ChainHead::of_entry(algorithm, &entries[start - 1])
+            };
+            if n > 0 {
+                let (i, j) = (which.index(n), other.index(n));
+                match damage {
+                    0 => {}
+                    1 => entries[i].detail.push('x'),
+                    2 => { entries.remove(i); }
+                    3 => { let e = entries[i].clone(); entries.insert(i, e); }
+                    4 => entries.swap(i, j),
+                    5 => {
+                        entries[i].detail.push('y');
+                        entries[i].hash = entries[i].compute_hash(algorithm);
+                    }
+                    _ => entries.truncate(i),
+                }
+            }
+            let tail = entries.get(start..).unwrap_or(&[]);
+            let verifier = || {
+                let v = ChainVerifier::from_trusted(trusted);
+                match checkpoint {
+                    Some(cp) => v.with_checkpoint(cp),
+                    None => Ok(v),
+                }
+            };
+            let expected = verifier().and_then(|v| one_by_one(v, tail));
+            let pieces: Vec<&[AuditEntry]> = tail.chunks(size).collect();
+            let got = verifier().and_then(|v| verify_pieces_parallel(v, &pieces, threads));
+            prop_assert_eq!(got, expected);
         }
 
         #[test]

@@ -578,6 +578,20 @@ fn operation(route: &RouteDoc, generator: &mut SchemaGenerator) -> Value {
             "待办、本人申请或已审批",
             "inbox, one's own requests, or decided",
         )),
+        "/api/v1/records/{kind}/{id}/history" => {
+            params.push(query(
+                "before",
+                json!({ "type": "integer" }),
+                "序号小于（翻页，上一页的 next_before）",
+                "seq below (paging: the previous page's next_before)",
+            ));
+            params.push(query(
+                "limit",
+                json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }),
+                "条数（最新在前）",
+                "entries (newest first)",
+            ));
+        }
         "/api/v1/people/{id}/training-status" => params.push(query(
             "year",
             json!({ "type": "integer" }),
@@ -744,6 +758,8 @@ fn components() -> Value {
                 "properties": {
                     "object": { "type": "object" },
                     "items": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEntry" } },
+                    "limit": { "type": "integer" },
+                    "next_before": { "type": ["integer", "null"] },
                     "truncated": { "type": "boolean" }
                 }
             },
@@ -920,7 +936,7 @@ mod tests {
         let verify = &doc["paths"]["/api/v1/audit/verify"]["get"];
         assert_eq!(verify["tags"][0], "audit");
         let history = &doc["paths"]["/api/v1/records/{kind}/{id}/history"]["get"];
-        assert_eq!(history["parameters"].as_array().unwrap().len(), 2);
+        assert_eq!(history["parameters"].as_array().unwrap().len(), 4);
         let login = &doc["paths"]["/api/v1/auth/login"]["post"];
         assert_eq!(login["security"], json!([]));
     }

@@ -16,7 +16,8 @@
 //! * [`Store::write_signed_checkpoint`] — signs the current head and records it, in one
 //!   transaction.
 //! * [`verify_with_key`] — verifies the whole chain and every stored checkpoint, giving an
-//!   [`AuditReport`].
+//!   [`AuditReport`]; [`verify_with_key_in`] with [`VerifyScope::FromSignedCheckpoint`] reads
+//!   only the entries after the latest validly signed checkpoint (issue 19).
 //!
 //! # Key file format (practice; DOMAIN is silent)
 //!
@@ -39,7 +40,8 @@
 
 use crate::{join_time, Store, StoreError};
 use baomi_core::audit::{
-    check_stored_checkpoint, Actor, ChainBreak, Checkpoint, Digest, HashAlgorithm, VerifiedChain,
+    check_stored_checkpoint, Actor, ChainBreak, ChainHead, Checkpoint, Digest, HashAlgorithm,
+    VerifiedChain,
 };
 use baomi_core::{Describe, Lang, RuleId};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -417,11 +419,29 @@ impl Describe for CheckpointSignatureInvalid {
     }
 }
 
+/// How much of the log a verification reads (issue 19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VerifyScope {
+    /// Every entry from the first: finds any edited row, however old.
+    #[default]
+    Full,
+    /// Only the entries after the latest checkpoint whose signature verifies with the key
+    /// (the whole log when there is none). The checkpoint's signed hash vouches for the
+    /// entries up to it, which are not re-read: a row edited there in place (its stored hash
+    /// kept) is found only by a [`VerifyScope::Full`] run. Every stored checkpoint is still
+    /// compared with the log's entry at its `seq`.
+    FromSignedCheckpoint,
+}
+
 /// The outcome of [`verify_with_key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditReport {
-    /// Rows in the audit log.
+    /// Rows in the audit log (an incremental run counts the rows after its checkpoint and
+    /// takes the checkpoint's `seq` for the rows up to it).
     pub entries: u64,
+    /// `Some(seq)`: an incremental run that read only the entries after the validly signed
+    /// checkpoint at `seq`; `None`: the whole log was read.
+    pub verified_after: Option<u64>,
     /// Whether a verifying key was given (without one, truncation cannot be detected).
     pub key_given: bool,
     /// The stored checkpoint with the highest `seq`, if any, with its signature status.
@@ -469,12 +489,19 @@ pub async fn verify_with_key(
     store: &Store,
     key: Option<&VerifyingKey>,
 ) -> Result<AuditReport, StoreError> {
+    verify_with_key_in(store, key, VerifyScope::Full).await
+}
+
+/// [`verify_with_key`] reading the whole log or, with
+/// [`VerifyScope::FromSignedCheckpoint`] and a key, only the entries after the latest validly
+/// signed checkpoint (R13.2, issue 19).
+pub async fn verify_with_key_in(
+    store: &Store,
+    key: Option<&VerifyingKey>,
+    scope: VerifyScope,
+) -> Result<AuditReport, StoreError> {
     let mut tx = store.read().await?;
     let stored = q_all_checkpoints(&mut tx.tx).await?;
-    let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
-        .fetch_one(&mut *tx.tx)
-        .await?
-        .try_get("n")?;
     tx.finish().await?;
     let mut checks = Vec::with_capacity(stored.len());
     for (checkpoint, signature) in stored {
@@ -502,7 +529,32 @@ pub async fn verify_with_key(
         .rev()
         .find(|c| c.signature == SignatureStatus::Valid)
         .map(|c| c.checkpoint);
-    let mut chain = store.verify_audit_against(trusted).await?;
+    let algorithm = store.audit_head().await.algorithm;
+    let start = trusted.filter(|cp| {
+        scope == VerifyScope::FromSignedCheckpoint && cp.algorithm == algorithm && cp.seq > 0
+    });
+    let mut chain = match start {
+        Some(cp) => {
+            let head = ChainHead {
+                algorithm,
+                seq: cp.seq,
+                hash: cp.head_hash,
+            };
+            store.verify_audit_from(head, None).await?
+        }
+        None => store.verify_audit_against(trusted).await?,
+    };
+    // Rows: all of them counted on a whole run; on an incremental one those after the
+    // checkpoint (an index range), the checkpoint vouching for the rest.
+    let after = start.map_or(0, |cp| cp.seq);
+    let mut tx = store.read().await?;
+    let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE seq > $1")
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .fetch_one(&mut *tx.tx)
+        .await?
+        .try_get("n")?;
+    tx.finish().await?;
+    let count = u64::try_from(count).unwrap_or(0).saturating_add(after);
     // Every stored checkpoint not shown forged is evidence, signed or not: the log must agree
     // with each (R13.2). Without a key nothing is trusted, but a contradiction is still a break.
     let mut compared = 0;
@@ -530,7 +582,8 @@ pub async fn verify_with_key(
         tx.finish().await?;
     }
     Ok(AuditReport {
-        entries: u64::try_from(count).unwrap_or(0),
+        entries: count,
+        verified_after: start.map(|cp| cp.seq),
         key_given: key.is_some(),
         latest_checkpoint: checks.last().copied(),
         trusted_checkpoint: trusted.map(|c| c.seq),

@@ -83,6 +83,12 @@ pub enum StoreError {
     #[error("{}", fault_en(*.0))]
     Unavailable(Fault),
     /// Opening an existing database found no Baomi audit log in it (a wrong path or URL).
+    /// Reading the audit log for verification failed (outside sqlx: see `verify`).
+    #[error("reading the audit log failed: {reason}")]
+    AuditRead {
+        /// Why.
+        reason: String,
+    },
     #[error("not a Baomi database (no audit log): {reason}")]
     NotABaomiDatabase {
         /// What the database answered.
@@ -183,6 +189,7 @@ impl Describe for StoreError {
                     format!("{kind} {id} 已被他人修改，请重新载入后再试")
                 }
                 StoreError::Unavailable(fault) => fault_zh(*fault).to_owned(),
+                StoreError::AuditRead { reason } => format!("读取审计日志失败：{reason}"),
                 StoreError::NotABaomiDatabase { reason } => {
                     format!("不是 Baomi 数据库（没有审计日志）：{reason}")
                 }

@@ -637,6 +637,12 @@ impl Writer {
         self.config.connection_settings()
     }
 
+    /// How the writer connects (its URL, the SQLite lock wait), for readers that need their own
+    /// connections (the audit verifier).
+    pub(crate) fn config(&self) -> &WriterConfig {
+        &self.config
+    }
+
     /// Runs one control statement on the writer connection, counting it as a step.
     async fn exec(&self, slot: &mut Slot, sql: &str) -> Result<(), StoreError> {
         self.step()?;

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use baomi_core::audit::{
-    Actor, AuditDraft, BreakKind, Checkpoint, HashAlgorithm, ObjectRef, Outcome,
+    Actor, AuditDraft, AuditEntry, BreakKind, ChainBreak, ChainHead, ChainVerifier, Checkpoint,
+    HashAlgorithm, ObjectRef, Outcome, VerifiedChain,
 };
 use baomi_core::determination::UnitTier;
 use baomi_core::ids::{PersonId, UnitId};
@@ -164,6 +165,8 @@ conformance!(
     r13_2_data_and_chain_survive_reopen,
     r13_2_append_only_refuses_update_and_delete,
     r13_2_tampering_after_dropping_trigger_is_found_at_its_seq,
+    r13_2_parallel_and_incremental_verification_find_each_break_at_its_seq,
+    r13_2_a_records_history_is_filtered_and_paged_in_sql_newest_first,
     r13_2_concurrent_writers_produce_contiguous_chain,
     r13_2_sm3_chain_and_algorithm_mismatch,
     r13_2_checkpoint_detects_truncation,
@@ -775,6 +778,265 @@ async fn r13_2_tampering_after_dropping_trigger_is_found_at_its_seq(db: &TestDb)
     assert_eq!(brk.seq, 3);
     assert_eq!(brk.index, 2);
     assert!(matches!(brk.kind, BreakKind::HashMismatch { .. }), "{brk}");
+    store.close().await;
+}
+
+/// What a one-by-one run over the log's rows after `trusted` gives (the reference).
+async fn one_by_one(store: &Store, verifier: ChainVerifier) -> Result<VerifiedChain, ChainBreak> {
+    let from = verifier.head().seq + 1;
+    let mut r = store.read().await.unwrap();
+    let entries = r.audit_entries(from, 100_000).await.unwrap();
+    r.finish().await.unwrap();
+    let mut verifier = verifier;
+    for e in &entries {
+        verifier.push(e)?;
+    }
+    verifier.finish()
+}
+
+/// Issue 19: the log read in pieces on several threads, whole or from a trusted head, reports
+/// exactly the first break a one-by-one run reports — in the middle of a piece, at a piece
+/// boundary, in the last piece, a missing row, a cut tail — and an incremental run does not
+/// re-read what lies before its trusted head (a whole-log run does).
+async fn r13_2_parallel_and_incremental_verification_find_each_break_at_its_seq(db: &TestDb) {
+    let store = db.open().await;
+    let alg = store.audit_head().await.algorithm;
+    let mut w = store.write().await.unwrap();
+    let drafts = (0..100)
+        .map(|i| {
+            AuditDraft::new(t(10 + i, 0), officer(), "matter.read")
+                .on(ObjectRef::new("matter", i % 7))
+                .detail(format!("{{\"n\":{i}}}"))
+        })
+        .collect();
+    w.append_audit_batch(drafts).await.unwrap();
+    w.commit().await.unwrap();
+    let head = store.audit_head().await;
+    assert_eq!(head.seq, 100);
+    let cp = head.checkpoint(t(1_000, 0));
+    let mut r = store.read().await.unwrap();
+    let entry_60: AuditEntry = r.audit_entries(60, 1).await.unwrap().remove(0);
+    let entry_70: AuditEntry = r.audit_entries(70, 1).await.unwrap().remove(0);
+    r.finish().await.unwrap();
+    let trusted = ChainHead::of_entry(alg, &entry_60);
+    let whole = || ChainVerifier::genesis(alg);
+    let after_60 = || {
+        ChainVerifier::from_trusted(trusted)
+            .with_checkpoint(cp)
+            .unwrap()
+    };
+
+    // Intact: any piece size, any number of threads, the same head.
+    for (threads, piece) in [(1, 100), (3, 10), (2, 7), (4, 1)] {
+        let v = store
+            .verify_audit_in_pieces(whole(), threads, piece)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((v.count, v.head), (100, head));
+    }
+    let v = store
+        .verify_audit_from(trusted, Some(cp))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((v.count, v.head), (40, head));
+
+    let mut raw = db.raw().await;
+    for trigger in ["audit_log_no_update", "audit_log_no_delete"] {
+        let sql = match db.kind {
+            Kind::Sqlite => format!("DROP TRIGGER {trigger}"),
+            Kind::Postgres => format!("DROP TRIGGER {trigger} ON audit_log"),
+        };
+        raw.execute(sql.as_str()).await.unwrap();
+    }
+    // Checks a run in pieces of 10 on 3 threads against the one-by-one reference.
+    async fn check(store: &Store, verifier: ChainVerifier) -> ChainBreak {
+        let parallel = store
+            .verify_audit_in_pieces(verifier.clone(), 3, 10)
+            .await
+            .unwrap();
+        assert_eq!(parallel, one_by_one(store, verifier).await);
+        parallel.unwrap_err()
+    }
+
+    // Before the trusted head: an incremental run does not see it; a whole run does.
+    raw.execute("UPDATE audit_log SET detail = '{\"forged\":30}' WHERE seq = 30")
+        .await
+        .unwrap();
+    let v = store
+        .verify_audit_from(trusted, Some(cp))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.count, 40);
+    let b = check(&store, whole()).await;
+    assert_eq!((b.seq, b.index), (30, 29));
+    assert!(matches!(b.kind, BreakKind::HashMismatch { .. }), "{b}");
+    assert_eq!(store.verify_audit().await.unwrap().unwrap_err(), b);
+
+    // The tail cut: the checkpoint shows it.
+    raw.execute("DELETE FROM audit_log WHERE seq = 100")
+        .await
+        .unwrap();
+    let b = check(&store, after_60()).await;
+    assert_eq!((b.seq, b.index), (100, 39));
+    assert_eq!(
+        b.kind,
+        BreakKind::Truncated {
+            last_seq: 99,
+            checkpoint_seq: 100
+        }
+    );
+    // In the last piece (91..=99).
+    raw.execute("UPDATE audit_log SET detail = '{\"forged\":95}' WHERE seq = 95")
+        .await
+        .unwrap();
+    let b = check(&store, after_60()).await;
+    assert_eq!((b.seq, b.index), (95, 34));
+    assert!(matches!(b.kind, BreakKind::HashMismatch { .. }), "{b}");
+    // The first row of a piece (81..=90) missing: a gap at the boundary.
+    raw.execute("DELETE FROM audit_log WHERE seq = 81")
+        .await
+        .unwrap();
+    let b = check(&store, after_60()).await;
+    assert_eq!((b.seq, b.index), (81, 20));
+    assert_eq!(b.kind, BreakKind::SequenceGap { found: 82 });
+    // The last row of a piece (61..=70) rewritten with a fresh hash: the next piece's first
+    // link shows it.
+    let mut forged = entry_70.clone();
+    forged.detail = "{\"forged\":70}".to_owned();
+    forged.hash = forged.compute_hash(alg);
+    raw.execute(
+        format!(
+            "UPDATE audit_log SET detail = '{}', hash = '{}' WHERE seq = 70",
+            forged.detail, forged.hash
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    let b = check(&store, after_60()).await;
+    assert_eq!((b.seq, b.index), (71, 10));
+    assert!(matches!(b.kind, BreakKind::PrevHashMismatch { .. }), "{b}");
+    // In the middle of a piece.
+    raw.execute("UPDATE audit_log SET detail = '{\"forged\":65}' WHERE seq = 65")
+        .await
+        .unwrap();
+    let b = check(&store, after_60()).await;
+    assert_eq!((b.seq, b.index), (65, 4));
+    // The trusted head's own entry rewritten: the next entry still links to the trusted hash,
+    // but the run's anchor — the log must hold the trusted entry with that hash — fails.
+    raw.execute("UPDATE audit_log SET hash = prev_hash WHERE seq = 60")
+        .await
+        .unwrap();
+    let b = store
+        .verify_audit_in_pieces(after_60(), 3, 10)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((b.seq, b.index), (60, 0));
+    assert!(
+        matches!(b.kind, BreakKind::CheckpointMismatch { .. }),
+        "{b}"
+    );
+    // The tail cut below the trusted head: truncated.
+    raw.execute("DELETE FROM audit_log WHERE seq > 50")
+        .await
+        .unwrap();
+    let b = store
+        .verify_audit_from(trusted, None)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(b.seq, 51);
+    assert_eq!(
+        b.kind,
+        BreakKind::Truncated {
+            last_seq: 50,
+            checkpoint_seq: 60
+        }
+    );
+    assert_eq!(check(&store, whole()).await.seq, 30);
+    raw.close().await.unwrap();
+    store.close().await;
+}
+
+/// Issue 19: a record's history is filtered and paged by the database, newest first — a
+/// much-read record's latest change is on the first page however many reads came before.
+async fn r13_2_a_records_history_is_filtered_and_paged_in_sql_newest_first(db: &TestDb) {
+    use baomi_store::HistoryFilter;
+    let store = db.open().await;
+    let m = ObjectRef::new("matter", 1);
+    let viewer = PersonId(1);
+    let mut drafts =
+        vec![AuditDraft::new(t(1, 0), Actor::Person(PersonId(3)), "matter.propose").on(m.clone())];
+    for i in 0..50 {
+        drafts.push(
+            AuditDraft::new(t(2 + i, 0), Actor::Person(PersonId(2)), "matter.read").on(m.clone()),
+        );
+    }
+    drafts.push(
+        AuditDraft::new(t(60, 0), Actor::Person(PersonId(4)), "matter.approve")
+            .on(m.clone())
+            .outcome(Outcome::Denied {
+                reason: "R1.6".into(),
+            }),
+    );
+    drafts.push(AuditDraft::new(t(61, 0), viewer_actor(), "matter.read").on(m.clone()));
+    drafts
+        .push(AuditDraft::new(t(62, 0), Actor::Person(PersonId(3)), "matter.change").on(m.clone()));
+    drafts.push(
+        AuditDraft::new(t(63, 0), Actor::Person(PersonId(3)), "matter.read")
+            .on(ObjectRef::new("matter", 2)),
+    );
+    drafts.push(AuditDraft::new(t(64, 0), Actor::Person(PersonId(5)), "auth.login").on(m.clone()));
+    drafts.push(AuditDraft::new(t(65, 0), Actor::Person(PersonId(5)), "AUTH.READ").on(m.clone()));
+    let mut w = store.write().await.unwrap();
+    w.append_audit_batch(drafts).await.unwrap();
+    w.commit().await.unwrap();
+    fn viewer_actor() -> Actor {
+        Actor::Person(PersonId(1))
+    }
+    let changes = HistoryFilter {
+        action_prefixes: vec![],
+        viewer: Some(viewer),
+        others_success_only: true,
+        others_hidden_suffixes: vec![".read".into(), "_status".into()],
+    };
+    let mut r = store.read().await.unwrap();
+    let actions = |es: &[AuditEntry]| es.iter().map(|e| e.action.clone()).collect::<Vec<_>>();
+    // A reader's pages of 2, newest first: the latest changes, their own read, the proposal —
+    // never another's read or a denial, however many there are. "AUTH.READ" does not end
+    // with ".read": suffixes are compared exactly (as `str::ends_with` does).
+    let page = r.audit_history(&m, &changes, None, 2).await.unwrap();
+    assert_eq!(actions(&page), ["AUTH.READ", "auth.login"]);
+    let page2 = r
+        .audit_history(&m, &changes, Some(page[1].seq), 2)
+        .await
+        .unwrap();
+    assert_eq!(actions(&page2), ["matter.change", "matter.read"]);
+    assert_eq!(page2[1].actor, viewer_actor());
+    let page3 = r
+        .audit_history(&m, &changes, Some(page2[1].seq), 2)
+        .await
+        .unwrap();
+    assert_eq!(actions(&page3), ["matter.propose"]);
+    // The auditor's view: every entry about the record, newest first, paged by seq.
+    let all = r
+        .audit_history(&m, &HistoryFilter::default(), None, 1000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 56);
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq));
+    // The account view: auth./account. entries only.
+    let account = HistoryFilter {
+        action_prefixes: vec!["auth.".into(), "account.".into()],
+        ..changes.clone()
+    };
+    let page = r.audit_history(&m, &account, None, 10).await.unwrap();
+    assert_eq!(actions(&page), ["auth.login"]);
+    r.finish().await.unwrap();
     store.close().await;
 }
 

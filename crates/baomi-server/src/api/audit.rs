@@ -16,7 +16,9 @@
 //!   when), for record pages: allowed to whoever may read the record (`matter`, `carrier`,
 //!   `device`, `person`). They see what was done to it and their own entries; who else read
 //!   it or was refused is the auditor's alone (the auditor sees every entry), and the system
-//!   administrator sees only a person's account entries.
+//!   administrator sees only a person's account entries. Newest first, `limit` (1–1000,
+//!   default 100) and `before` (the answer's `next_before`), filtered and paged in SQL so a
+//!   much-read record's latest changes are never crowded off its page (issue 19).
 //!
 //! Only the security auditor reads the trail: the core's `decide` with
 //! [`Action::ReadAuditTrail`] on the system at its level (R5.3); everybody else gets 403 and
@@ -46,7 +48,7 @@ use baomi_core::audit::{
 use baomi_core::ids::PersonId;
 use baomi_core::{Describe, Lang};
 use baomi_store::checkpoint::{signature_is_valid, verify_with_key, SigningKeyFile};
-use baomi_store::{AuditSearch, RecordFilter, RecordKind, RecordOrder};
+use baomi_store::{AuditSearch, HistoryFilter, RecordFilter, RecordKind, RecordOrder};
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 use jiff::Timestamp;
@@ -61,8 +63,8 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1_000;
 /// Most rows in one export.
 pub const EXPORT_MAX_ROWS: usize = 100_000;
-/// Most entries in one record's history.
-pub const HISTORY_MAX: u32 = 2_000;
+/// Entries per page of a record's history when `limit` is not given.
+pub const HISTORY_DEFAULT_LIMIT: u32 = 100;
 
 /// The routes of this module.
 pub fn routes() -> Router<AppState> {
@@ -617,12 +619,22 @@ pub async fn export(
 /// The kinds whose history can be read, and how the right to read is decided.
 const HISTORY_KINDS: [&str; 4] = ["matter", "carrier", "device", "person"];
 
-/// `GET /api/v1/records/{kind}/{id}/history`: the audit entries about one record, oldest
-/// first (who, what, when), for whoever may read the record.
+/// The paging parameters of a record's history.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HistoryQuery {
+    /// Only entries with a lower `seq` (the previous page's `next_before`).
+    pub before: Option<u64>,
+    /// Entries per page (1–1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/records/{kind}/{id}/history`: the audit entries about one record, newest
+/// first (who, what, when), a page at a time, for whoever may read the record.
 pub async fn history(
     State(state): State<AppState>,
     principal: Principal,
     Path((kind, id)): Path<(String, i64)>,
+    Query(page): Query<HistoryQuery>,
 ) -> ApiResult<Json<Value>> {
     let lang = principal.lang;
     if !HISTORY_KINDS.contains(&kind.as_str()) {
@@ -633,24 +645,43 @@ pub async fn history(
         .with_reason("invalid_kind")
         .in_lang(lang));
     }
+    let limit = match page.limit {
+        None => HISTORY_DEFAULT_LIMIT,
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                format!("每页 1 至 {MAX_LIMIT} 条"),
+                format!("1 to {MAX_LIMIT} entries per page"),
+            )
+            .with_reason("invalid_limit")
+            .in_lang(lang))
+        }
+    };
     let object_ref = ObjectRef::new(&kind, id);
     let action = format!("{kind}.history");
     let view = may_read_record(&state, &principal, &kind, id, &object_ref, &action).await?;
     let mut tx = state.store.read().await?;
-    let entries = tx.audit_entries_about(&object_ref, HISTORY_MAX).await?;
+    let entries = tx
+        .audit_history(
+            &object_ref,
+            &view.filter(principal.id()),
+            page.before,
+            limit,
+        )
+        .await?;
     tx.finish().await?;
-    let truncated = entries.len() == usize::try_from(HISTORY_MAX).unwrap_or(usize::MAX);
-    let entries: Vec<AuditEntry> = entries
-        .into_iter()
-        .filter(|e| view.shows(e, principal.id()))
-        .collect();
+    let next_before = if entries.len() == usize::try_from(limit).unwrap_or(usize::MAX) {
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
     let names = person_names(&state).await?;
     audit_read(
         &state,
         &principal,
         object_ref,
         &action,
-        json!({ "entries": entries.len() }),
+        json!({ "entries": entries.len(), "before": page.before }),
     )
     .await?;
     let items: Vec<Value> = entries
@@ -668,7 +699,9 @@ pub async fn history(
     Ok(Json(json!({
         "object": { "kind": kind, "id": id.to_string() },
         "items": items,
-        "truncated": truncated,
+        "limit": limit,
+        "next_before": next_before,
+        "truncated": next_before.is_some(),
     })))
 }
 
@@ -686,17 +719,26 @@ enum HistoryView {
 }
 
 impl HistoryView {
-    fn shows(self, entry: &AuditEntry, viewer: PersonId) -> bool {
-        let own = matches!(entry.actor, Actor::Person(p) if p == viewer);
+    /// The view as the SQL filter of the history query, run by the database before paging:
+    /// Full — every entry; Changes — the viewer's own entries and others' successful
+    /// non-read entries; Account — `auth.`/`account.` entries, the viewer's own or others'
+    /// non-read ones ([`is_read_action`]).
+    fn filter(self, viewer: PersonId) -> HistoryFilter {
+        let reads = || READ_SUFFIXES.iter().map(|s| (*s).to_owned()).collect();
         match self {
-            HistoryView::Full => true,
-            HistoryView::Changes => {
-                own || (entry.outcome == Outcome::Success && !is_read_action(&entry.action))
-            }
-            HistoryView::Account => {
-                (entry.action.starts_with("auth.") || entry.action.starts_with("account."))
-                    && (own || !is_read_action(&entry.action))
-            }
+            HistoryView::Full => HistoryFilter::default(),
+            HistoryView::Changes => HistoryFilter {
+                action_prefixes: Vec::new(),
+                viewer: Some(viewer),
+                others_success_only: true,
+                others_hidden_suffixes: reads(),
+            },
+            HistoryView::Account => HistoryFilter {
+                action_prefixes: vec!["auth.".to_owned(), "account.".to_owned()],
+                viewer: Some(viewer),
+                others_success_only: false,
+                others_hidden_suffixes: reads(),
+            },
         }
     }
 }
@@ -704,18 +746,20 @@ impl HistoryView {
 /// Whether an audit action records a read (R13.1 audits reads as well as changes): the actions
 /// written by [`audit_read`] and the history reads end so.
 pub fn is_read_action(action: &str) -> bool {
-    const READS: [&str; 8] = [
-        ".read",
-        ".list",
-        ".export",
-        ".history",
-        ".search",
-        ".verify",
-        "_status",
-        ".password_status",
-    ];
-    READS.iter().any(|suffix| action.ends_with(suffix))
+    READ_SUFFIXES.iter().any(|suffix| action.ends_with(suffix))
 }
+
+/// The endings of read actions ([`is_read_action`]).
+const READ_SUFFIXES: [&str; 8] = [
+    ".read",
+    ".list",
+    ".export",
+    ".history",
+    ".search",
+    ".verify",
+    "_status",
+    ".password_status",
+];
 
 /// Whether `principal` may read the record (and so its history); a denial is audited and
 /// answered 403, a record that does not exist 404.
