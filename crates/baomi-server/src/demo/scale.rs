@@ -579,6 +579,10 @@ fn build_matter(org: &Org, i: u64) -> ApiResult<BuiltMatter> {
                 &org.units,
                 MatterChange {
                     level: Some(lower),
+                    // R1.2: the lower level's longest period (the old one may exceed it).
+                    term: Some(Term::Years {
+                        years: if lower == Level::Secret { 10 } else { 20 },
+                    }),
                     ..MatterChange::default()
                 },
                 day(org.today, -r.days(10, classified_ago - 20))?,
@@ -1874,5 +1878,97 @@ fn category_code(c: Category) -> &'static str {
         Category::Core => "core",
         Category::Important => "important",
         Category::General => "general",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use baomi_core::determination::{Unit as CoreUnit, UnitTier};
+
+    /// The demo's organisation as the build sees it, without a database.
+    fn org(today: Date, people: u64, matters: u64) -> Org {
+        let unit = |id, tier, superior| CoreUnit {
+            id,
+            name: format!("unit {}", id.0),
+            tier,
+            superior,
+            authorisations: Vec::new(),
+        };
+        Org {
+            today,
+            now: morning_of(today),
+            bureau: (1..=4).chain(8..=15).map(DepartmentId).collect(),
+            ministry: (5..=7).chain(16..=17).map(DepartmentId).collect(),
+            office: DepartmentId(2),
+            first_person: 13,
+            people,
+            first_matter: 10,
+            matters,
+            units: UnitDirectory::new([
+                unit(UNIT_MINISTRY, UnitTier::Central, None),
+                unit(UNIT_PROVINCE, UnitTier::Provincial, Some(UNIT_MINISTRY)),
+                unit(UNIT_BUREAU, UnitTier::Prefecture, Some(UNIT_PROVINCE)),
+            ]),
+            zhang_wei: Classifier::head(
+                ZHANG_WEI,
+                UNIT_BUREAU,
+                true,
+                Some(day(today, 730).unwrap()),
+            ),
+            wang_fang: Classifier {
+                person: WANG_FANG,
+                unit: UNIT_BUREAU,
+                highest_level: Level::Confidential,
+                is_head: false,
+                trained: true,
+                certificate_expires: Some(day(today, 500).unwrap()),
+            },
+            huang_tao: Classifier::head(
+                HUANG_TAO,
+                UNIT_MINISTRY,
+                true,
+                Some(day(today, 1000).unwrap()),
+            ),
+        }
+    }
+
+    /// Every matter and carrier of a large N is accepted by the core on several days (a rare
+    /// combination refused by a rule would stop a 1 M build after minutes): R1.2–R1.9,
+    /// R3.2–R3.10.
+    #[test]
+    fn r3_10_every_planned_life_is_accepted_by_the_core() {
+        for today in ["2026-03-02", "2026-12-07", "2028-02-29"] {
+            let today: Date = today.parse().unwrap();
+            let n = 40_000;
+            let org = org(today, n / 50, n / 10);
+            for i in 0..org.matters {
+                build_matter(&org, i).unwrap_or_else(|e| panic!("matter {i} on {today}: {}", e.en));
+            }
+            let mut next = 1;
+            let mut states = BTreeSet::new();
+            for c in 0..n {
+                let life = build_carrier(&org, c, 100 + i64::try_from(c).unwrap(), &mut next)
+                    .unwrap_or_else(|e| panic!("carrier {c} on {today}: {}", e.en));
+                states.insert(status_code(life.status()));
+            }
+            assert_eq!(states.len(), 9, "{states:?}");
+        }
+    }
+
+    /// The same index builds the same thing (runs compare).
+    #[test]
+    fn the_build_is_deterministic() {
+        let today: Date = "2026-03-02".parse().unwrap();
+        let org = org(today, 200, 1_000);
+        for c in [0, 7, 4_321] {
+            let (mut a, mut b) = (1, 1);
+            let x = build_carrier(&org, c, 50, &mut a).unwrap();
+            let y = build_carrier(&org, c, 50, &mut b).unwrap();
+            assert_eq!(x.record, y.record);
+            assert_eq!(x.requests, y.requests);
+            assert_eq!(a, b);
+        }
     }
 }
