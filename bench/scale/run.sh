@@ -98,13 +98,22 @@ ensure_database() {
     log "== $backend: building the scaled demo, N = $SCALE (baomi demo --scale $SCALE --no-serve)"
     local started=$SECONDS
     "$BAOMI" --lang en demo --scale "$SCALE" --no-serve --db "$db" >"$RUN_DIR/build.out" 2>"$RUN_DIR/build.err" &
-    local pid=$! peak=0 rss
+    local pid=$! peak=0 rss ticks=0
     while kill -0 "$pid" 2>/dev/null; do
         rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
         (( ${rss:-0} > peak )) && peak=$rss
+        # PostgreSQL: analyse the growing tables every 20 s, as autovacuum would. Without fresh
+        # statistics the writer keeps the generic plan it cached while the tables were empty
+        # (a sequential scan for the carrier-number check), and every insert costs O(table).
+        # The local test server runs with autovacuum = off.
+        ticks=$((ticks + 1))
+        if [[ "$backend" == postgres ]] && (( ticks % 20 == 0 )); then
+            psql "$db" -qtAX -c "ANALYZE records" -c "ANALYZE audit_log" >/dev/null 2>&1 || true
+        fi
         sleep 1
     done
     if ! wait "$pid"; then cat "$RUN_DIR/build.err" "$RUN_DIR/build.out" >&2; return 1; fi
+    [[ "$backend" == postgres ]] && psql "$db" -qtAX -c "VACUUM ANALYZE" >/dev/null
     local size
     if [[ "$backend" == sqlite ]]; then
         size=$(du -sh "$db" | cut -f1)
@@ -289,13 +298,22 @@ target_of() {
         *) echo "p99 < 50 ms";;
     esac
 }
+# $4: the rows li.na's export holds. The export target is for 1 M rows: with fewer, the verdict
+# is the time scaled linearly to 1 M rows, marked as such.
 verdict() {
-    local label="$1" p99="$2" note="$3"
+    local label="$1" p99="$2" note="$3" rows="${4:-0}"
     [[ "$(target_of "$label")" == "-" ]] && { echo "-"; return; }
-    local limit=50
-    [[ "$label" == export* ]] && limit=30000
     if [[ "$p99" == "-" || "$note" != "-" ]]; then echo "NOT met"; return; fi
-    awk -v p="$p99" -v l="$limit" 'BEGIN { print (p < l) ? "met" : "NOT met" }'
+    if [[ "$label" == export* ]]; then
+        awk -v p="$p99" -v r="$rows" 'BEGIN {
+            if (r + 0 >= 1000000) { print (p < 30000) ? "met" : "NOT met"; exit }
+            if (r + 0 <= 0) { print "? (rows unknown)"; exit }
+            x = p * 1000000 / r
+            printf "%s (%d rows; ~%.0f s per 1 M rows)\n", (x < 30000) ? "met if linear" : "NOT met if linear", r, x / 1000
+        }'
+        return
+    fi
+    awk -v p="$p99" 'BEGIN { print (p < 50) ? "met" : "NOT met" }'
 }
 
 echo
@@ -310,7 +328,8 @@ for backend in $BACKENDS; do
     for label in "${ENDPOINTS[@]}"; do
         read -r p50 p99 note <<<"${RESULT["$backend,$label"]:-- - not run}"
         printf '%-10s %-16s %4s %10s %10s  %-10s %-26s %s\n' "$backend" "$label" "${COUNT["$backend,$label"]:-0}" \
-            "$p50" "$p99" "$note" "$(target_of "$label")" "$(verdict "$label" "$p99" "$note")"
+            "$p50" "$p99" "$note" "$(target_of "$label")" \
+            "$(verdict "$label" "$p99" "$note" "${RESULT["$backend,visible"]:-0}")"
     done
     peak="${RESULT["$backend,peak rss"]:--}"
     printf '%-10s %-16s %4s %10s %10s  %-10s %-26s %s\n' "$backend" "server peak RSS" "-" "-" "$peak MiB" "-" \
