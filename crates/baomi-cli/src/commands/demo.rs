@@ -5,6 +5,11 @@
 //! temporary directory. `--db PATH` must not exist yet; `--db postgres://…` must name an empty
 //! database (the seeding refuses one that already holds units), which is how the benchmark seeds
 //! PostgreSQL the same way.
+//!
+//! `--scale N` grows the demo unit through the product's own write path to N more carriers in
+//! every state, N/10 more matters, N/50 more people and an audit log of at least 10 N entries
+//! (`baomi_server::demo::scale`), printing progress and the build time; `--no-serve` stops
+//! after seeding (how `bench/scale/run.sh` builds its databases once).
 
 use super::serve::{bind, lock_database, open_store, runtime, serve_until_signal, DEFAULT_LISTEN};
 use super::{out_line, CliError};
@@ -26,24 +31,47 @@ pub struct DemoArgs {
     /// PostgreSQL database (postgres://…). Default: a new directory under the temp directory.
     #[arg(long, value_name = "PATH|URL")]
     db: Option<String>,
+    /// Grow the demo unit to N more carriers, N/10 matters, N/50 people and at least 10 N audit
+    /// entries (deterministic: the same N builds the same unit).
+    #[arg(long, value_name = "N")]
+    scale: Option<u64>,
+    /// Seed (and scale) the database, print what was built, and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 /// Runs `baomi demo`.
 pub fn run(args: DemoArgs, lang: Lang) -> Result<ExitCode, CliError> {
     let config = Config::default();
     runtime(lang)?.block_on(async move {
-        let listener = bind(&args.listen, lang).await?;
+        let listener = if args.no_serve {
+            None
+        } else {
+            Some(bind(&args.listen, lang).await?)
+        };
         let (url, shown) = database(args.db.as_deref(), lang)?;
         // Like `baomi serve`: one service process per SQLite file.
         let _lock = lock_database(&url, lang)?;
         let store = open_store(&url, &config, false, lang).await?;
-        let accounts = demo::seed(&store, Timestamp::now()).await.map_err(|e| {
+        let now = Timestamp::now();
+        let accounts = demo::seed(&store, now).await.map_err(|e| {
             CliError::new(format!(
                 "{}: {}",
                 lang.pick("无法写入演示数据", "cannot seed the demo"),
                 lang.pick(&e.zh, &e.en)
             ))
         })?;
+        if let Some(n) = args.scale {
+            scale(&store, now, n, lang).await?;
+        }
+        let Some(listener) = listener else {
+            store.close().await;
+            out_line(format!(
+                "{} {shown}",
+                lang.pick("演示数据已写入", "demo seeded into")
+            ))?;
+            return Ok(ExitCode::SUCCESS);
+        };
         let address = listener
             .local_addr()
             .map_err(|e| CliError::new(e.to_string()))?;
@@ -51,6 +79,82 @@ pub fn run(args: DemoArgs, lang: Lang) -> Result<ExitCode, CliError> {
         let state = AppState::new(store, config, Clock::System);
         serve_until_signal(listener, state, lang).await
     })
+}
+
+/// `--scale N`: grows the seeded demo, with a progress line on stderr every few seconds and the
+/// counts and build time on stdout.
+async fn scale(
+    store: &baomi_store::Store,
+    now: Timestamp,
+    n: u64,
+    lang: Lang,
+) -> Result<(), CliError> {
+    let mut last = f64::NEG_INFINITY;
+    let report = demo::scale::seed(store, now, n, |p| {
+        let finished = p.done >= p.total;
+        if finished || p.seconds - last >= 5.0 {
+            last = p.seconds;
+            let percent = if p.total == 0 {
+                100.0
+            } else {
+                p.done as f64 * 100.0 / p.total as f64
+            };
+            eprintln!(
+                "{} {}: {}/{} ({percent:.0}%), {:.1} s",
+                lang.pick("扩充演示数据", "scaling the demo"),
+                phase_name(p.phase, lang),
+                p.done,
+                p.total,
+                p.seconds
+            );
+        }
+    })
+    .await
+    .map_err(|e| {
+        CliError::new(format!(
+            "{}: {}",
+            lang.pick("无法扩充演示数据", "cannot scale the demo"),
+            lang.pick(&e.zh, &e.en)
+        ))
+    })?;
+    out_line(match lang {
+        Lang::Zh => format!(
+            "演示数据已扩充（N = {n}）：人员 {}、部门 {}、定密事项 {}（另有待审定密意见 {}）、\
+             载体 {}、审批 {}（其中载体待审批 {}）；审计日志共 {} 条；用时 {:.1} 秒",
+            report.people,
+            report.departments,
+            report.matters,
+            report.pending_proposals,
+            report.carriers,
+            report.approvals,
+            report.pending_approvals,
+            report.audit_entries,
+            report.seconds
+        ),
+        Lang::En => format!(
+            "demo scaled (N = {n}): {} people, {} departments, {} matters (and {} pending \
+             proposals), {} carriers, {} approval requests ({} carrier requests pending); the \
+             audit log holds {} entries; built in {:.1} s",
+            report.people,
+            report.departments,
+            report.matters,
+            report.pending_proposals,
+            report.carriers,
+            report.approvals,
+            report.pending_approvals,
+            report.audit_entries,
+            report.seconds
+        ),
+    })
+}
+
+fn phase_name(phase: &str, lang: Lang) -> &'static str {
+    match phase {
+        "people" => lang.pick("人员", "people"),
+        "matters" => lang.pick("定密事项", "matters"),
+        "carriers" => lang.pick("载体", "carriers"),
+        _ => lang.pick("审计日志", "audit log"),
+    }
 }
 
 /// The database URL to open and how to show it: a new SQLite file (refusing an existing one)

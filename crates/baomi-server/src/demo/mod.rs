@@ -9,6 +9,7 @@
 pub mod carriers;
 pub mod devices;
 pub mod matters;
+pub mod scale;
 
 use crate::auth::{account_for, hash_password, NewAccount};
 use crate::error::{ApiError, ApiResult};
