@@ -1105,7 +1105,23 @@ impl ReadTx {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq < $1");
+        // A time window alone (both ends, no other filter): the planners would walk `seq`
+        // down from the cursor testing each row's time — millions of rows for a day long ago,
+        // since they assume matches are spread evenly when they are bunched (time follows
+        // `seq`). Instead the window's `seq`s are taken from the (at_seconds, seq) index
+        // alone, the newest `limit` of them picked, and only those rows read (issue 19).
+        let window_only = search.from.is_some()
+            && search.until.is_some()
+            && search.actor.is_none()
+            && search.action_prefix.is_none()
+            && search.object_kind.is_none()
+            && search.object_id.is_none()
+            && search.outcome.is_none();
+        let mut sql = if window_only {
+            "SELECT seq FROM audit_log WHERE seq < $1".to_owned()
+        } else {
+            format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq < $1")
+        };
         let mut n = 1;
         let mut next = || {
             n += 1;
@@ -1132,7 +1148,16 @@ impl ReadTx {
         if search.until.is_some() {
             sql.push_str(&format!(" AND at_seconds < ${}", next()));
         }
-        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", next()));
+        if window_only {
+            // `seq + 0`: sort the window's seqs rather than walk the primary key.
+            sql = format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq IN ({sql} \
+                 ORDER BY seq + 0 DESC LIMIT ${}) ORDER BY seq DESC",
+                next()
+            );
+        } else {
+            sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", next()));
+        }
         let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
         let mut query = sqlx::query(&sql).bind(before);
         if let Some(actor) = search.actor {

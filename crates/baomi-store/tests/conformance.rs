@@ -167,6 +167,7 @@ conformance!(
     r13_2_tampering_after_dropping_trigger_is_found_at_its_seq,
     r13_2_parallel_and_incremental_verification_find_each_break_at_its_seq,
     r13_2_a_records_history_is_filtered_and_paged_in_sql_newest_first,
+    r13_2_a_time_window_search_pages_newest_first_even_when_the_clock_stepped_back,
     r13_2_concurrent_writers_produce_contiguous_chain,
     r13_2_sm3_chain_and_algorithm_mismatch,
     r13_2_checkpoint_detects_truncation,
@@ -1036,6 +1037,62 @@ async fn r13_2_a_records_history_is_filtered_and_paged_in_sql_newest_first(db: &
     };
     let page = r.audit_history(&m, &account, None, 10).await.unwrap();
     assert_eq!(actions(&page), ["auth.login"]);
+    r.finish().await.unwrap();
+    store.close().await;
+}
+
+/// Issue 19: a search by a time window alone reads the window's `seq`s from the time index;
+/// the answer is exactly the filter's, newest (highest `seq`) first, paged by `before` — even
+/// when time does not follow `seq` (a clock stepped back).
+async fn r13_2_a_time_window_search_pages_newest_first_even_when_the_clock_stepped_back(
+    db: &TestDb,
+) {
+    use baomi_store::AuditSearch;
+    let store = db.open().await;
+    // Times: 100, 101, …, 139, then the clock steps back to 110, …, 129.
+    let times: Vec<i64> = (100..140).chain(110..130).collect();
+    let drafts = times
+        .iter()
+        .map(|&s| AuditDraft::new(t(s, 0), officer(), "matter.read"))
+        .collect();
+    let mut w = store.write().await.unwrap();
+    w.append_audit_batch(drafts).await.unwrap();
+    w.commit().await.unwrap();
+    let search = AuditSearch {
+        from: Some(t(115, 0)),
+        until: Some(t(125, 0)),
+        ..AuditSearch::default()
+    };
+    let expected: Vec<u64> = (1..=times.len() as u64)
+        .rev()
+        .filter(|&seq| (115..125).contains(&times[seq as usize - 1]))
+        .collect();
+    assert_eq!(expected.len(), 20);
+    let mut r = store.read().await.unwrap();
+    let mut got = Vec::new();
+    let mut before = None;
+    loop {
+        let page = r.search_audit(&search, before, 7).await.unwrap();
+        got.extend(page.iter().map(|e| e.seq));
+        if page.len() < 7 {
+            break;
+        }
+        before = page.last().map(|e| e.seq);
+    }
+    assert_eq!(got, expected);
+    // With another filter too (the ordinary plan), the same answer.
+    let with_actor = AuditSearch {
+        actor: Some(PersonId(7)),
+        ..search.clone()
+    };
+    let all: Vec<u64> = r
+        .search_audit(&with_actor, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(all, expected);
     r.finish().await.unwrap();
     store.close().await;
 }
