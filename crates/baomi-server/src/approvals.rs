@@ -138,6 +138,10 @@ impl Ledger for ApprovalRequest {
 
     fn meta(&self) -> RecordMeta {
         RecordMeta {
+            // A record's page finds the requests about it, and the inbox's `decided` box the
+            // requests a person acted in, by index (issue 19).
+            about: Some(self.object()),
+            parties: Some(self.steps.iter().map(|s| s.by.0).collect()),
             unit: Some(self.unit.0),
             level: Some(level_rank(self.level)),
             status: self.status.code().to_owned(),

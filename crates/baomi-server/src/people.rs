@@ -101,6 +101,8 @@ impl Ledger for Person {
 
     fn meta(&self) -> RecordMeta {
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(self.unit.0),
             level: self.category.map(|c| level_rank(c.highest_level())),
             status: self.status.code().to_owned(),

@@ -28,11 +28,12 @@ use baomi_core::carriers::{CarrierCommand, CarrierStatus, CommandKind};
 use baomi_core::determination::MatterStatus;
 use baomi_core::ids::{CarrierId, MatterId};
 use baomi_store::checkpoint::SigningKeyFile;
-use baomi_store::{RecordFilter, RecordOrder};
+use baomi_store::{RecordFilter, RecordKind};
 use jiff::civil::Date;
 use jiff::SignedDuration;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// What one pass of the time-driven rules did.
@@ -138,17 +139,31 @@ async fn declassify_matters(
     today: Date,
     report: &mut TimedReport,
 ) -> ApiResult<()> {
+    // Only the matters that can have reached their end (issue 19: a pass costs what it
+    // changes, not the ledger): in force with their last day on or before today (`due_on`
+    // holds it), and those not yet in force, whose period has not begun.
     let mut tx = state.store.read().await?;
-    let records: Vec<Loaded<MatterRecord>> = ledger::load_all(
+    let mut records: Vec<Loaded<MatterRecord>> = ledger::load_candidates(
         &mut tx,
         &RecordFilter {
-            statuses: vec!["in_force".to_owned(), "not_yet_classified".to_owned()],
+            statuses: vec!["in_force".to_owned()],
+            due_by: Some(today),
             ..RecordFilter::default()
         },
-        RecordOrder::Id,
-        false,
+        None,
     )
     .await?;
+    records.extend(
+        ledger::load_candidates::<MatterRecord>(
+            &mut tx,
+            &RecordFilter {
+                statuses: vec!["not_yet_classified".to_owned()],
+                ..RecordFilter::default()
+            },
+            None,
+        )
+        .await?,
+    );
     tx.finish().await?;
     for loaded in records {
         let mut record = loaded.value;
@@ -207,14 +222,34 @@ async fn declassify_carriers(
     today: Date,
     report: &mut TimedReport,
 ) -> ApiResult<()> {
+    // Only the carriers of declassified matters not yet marked so (found through the read
+    // index, which names the matter whose scope governs each carrier, R1.8).
     let mut tx = state.store.read().await?;
-    let matters = stored::matters_by_id(&mut tx).await?;
-    let carriers: Vec<Loaded<CarrierRecord>> =
-        ledger::load_all(&mut tx, &RecordFilter::default(), RecordOrder::Id, false).await?;
+    let carriers: Vec<Loaded<CarrierRecord>> = ledger::load_candidates(
+        &mut tx,
+        &RecordFilter {
+            governed_by: Some((RecordKind::Matter, vec!["declassified".to_owned()])),
+            statuses_except: ["declassified", "released", "destroyed"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..RecordFilter::default()
+        },
+        None,
+    )
+    .await?;
+    let mut matters: HashMap<i64, Option<MatterRecord>> = HashMap::new();
+    for loaded in &carriers {
+        if let Some(m) = loaded.value.carrier.matter() {
+            if let std::collections::hash_map::Entry::Vacant(slot) = matters.entry(m.0) {
+                let matter = ledger::load::<MatterRecord>(&mut tx, m.0).await?;
+                slot.insert(matter.map(|l| l.value));
+            }
+        }
+    }
     tx.finish().await?;
     for loaded in carriers {
         let carrier = &loaded.value.carrier;
-        let Some(matter) = carrier.matter().and_then(|m| matters.get(&m.0)) else {
+        let Some(Some(matter)) = carrier.matter().and_then(|m| matters.get(&m.0)) else {
             continue;
         };
         let MatterStatus::Declassified { on, .. } = matter.matter.status_on(today) else {
@@ -424,26 +459,13 @@ fn write_checkpoint_file(dir: &Path, seq: u64, text: &str) -> std::io::Result<Pa
 pub mod stored {
     use crate::api::carriers::{object_of, scope_of, CarrierRecord};
     use crate::api::matters::MatterRecord;
-    use crate::error::ApiResult;
-    use crate::ledger::{self, level_of_rank};
+    use crate::ledger::level_of_rank;
     use baomi_core::access::{KnowledgeScope, Object};
     use baomi_core::ids::{CarrierId, PersonId};
     use baomi_core::marks::Level;
-    use baomi_store::{ReadTx, RecordFilter, RecordMeta, RecordOrder};
+    use baomi_store::RecordMeta;
     use jiff::civil::Date;
     use serde_json::Value;
-    use std::collections::HashMap;
-
-    /// Every stored matter by id.
-    pub async fn matters_by_id(tx: &mut ReadTx) -> ApiResult<HashMap<i64, MatterRecord>> {
-        let all =
-            ledger::load_all::<MatterRecord>(tx, &RecordFilter::default(), RecordOrder::Id, false)
-                .await?;
-        Ok(all
-            .into_iter()
-            .map(|l| (l.value.matter.id().0, l.value))
-            .collect())
-    }
 
     /// The access object of a matter on `today`.
     pub fn matter_object(matter: &MatterRecord, today: Date) -> Object {
@@ -452,11 +474,9 @@ pub mod stored {
 
     /// The access object of a carrier: its level, its matter's current scope (or the scope
     /// given at registration), declassified once marked so (R1.7, R1.9).
-    pub fn carrier_object(record: &CarrierRecord, matters: &HashMap<i64, MatterRecord>) -> Object {
-        let matter = record
-            .carrier
-            .matter()
-            .and_then(|m| matters.get(&m.0))
+    pub fn carrier_object(record: &CarrierRecord, matter: Option<&MatterRecord>) -> Object {
+        let matter = matter
+            .filter(|m| record.carrier.matter() == Some(m.matter.id()))
             .map(|m| &m.matter);
         object_of(record, scope_of(record, matter))
     }

@@ -149,6 +149,8 @@ fn random_records(rng: &mut Rng) -> Vec<Generated> {
             id,
             object,
             meta: RecordMeta {
+                about: None,
+                parties: None,
                 level: Some(rank(level)),
                 status: "x".to_owned(),
                 title: format!("m{id}"),
@@ -181,6 +183,8 @@ fn random_records(rng: &mut Rng) -> Vec<Generated> {
             id,
             object,
             meta: RecordMeta {
+                about: None,
+                parties: None,
                 level: Some(rank(level)),
                 status: "x".to_owned(),
                 title: format!("c{id}"),
@@ -329,6 +333,8 @@ async fn check_search(backend: Backend) {
     for (i, (title, number)) in titles.iter().enumerate() {
         let id = i64::try_from(i).unwrap() + 1;
         let meta = RecordMeta {
+            about: None,
+            parties: None,
             status: "in_custody".to_owned(),
             title: (*title).to_owned(),
             number: Some((*number).to_owned()),
@@ -357,6 +363,8 @@ async fn check_search(backend: Backend) {
     // A changed title is found by its new words only.
     let mut tx = store.write().await.unwrap();
     let meta = RecordMeta {
+        about: None,
+        parties: None,
         status: "in_custody".to_owned(),
         title: "改名后的载体".to_owned(),
         number: Some("JM-2026-001".to_owned()),

@@ -10,11 +10,12 @@ mod common;
 use baomi_core::access::{decide, Action};
 use baomi_server::api::carriers::{object_of, scope_of, CarrierRecord};
 use baomi_server::api::matters::MatterRecord;
+use baomi_server::approvals::ApprovalRequest;
 use baomi_server::config::Config;
 use baomi_server::ledger;
 use baomi_server::people::Person;
 use baomi_server::state::Clock;
-use baomi_store::{RecordFilter, RecordOrder, Store};
+use baomi_store::{RecordFilter, RecordKind, RecordOrder, Store};
 use common::{Backend, TestDb, TestServer};
 use jiff::Timestamp;
 use reqwest::StatusCode;
@@ -126,6 +127,66 @@ async fn upgrade(backend: Backend) {
         "every matter names its scope"
     );
     conn.close().await.unwrap();
+
+    // Migration 8 filled in what each approval request is about and who acted in it, as the
+    // bodies say: the indexed columns answer exactly what reading every request would.
+    let mut tx = store.read().await.unwrap();
+    let requests = ledger::load_all::<ApprovalRequest>(
+        &mut tx,
+        &RecordFilter::default(),
+        RecordOrder::Id,
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(!requests.is_empty(), "the fixture holds approval requests");
+    let mut parties: BTreeSet<i64> = BTreeSet::new();
+    for request in &requests {
+        let object = request.value.object();
+        let about = tx
+            .list_records(
+                RecordKind::Approval,
+                &RecordFilter {
+                    about: Some(object),
+                    ..RecordFilter::default()
+                },
+                RecordOrder::Id,
+                false,
+            )
+            .await
+            .unwrap();
+        assert!(
+            about.iter().any(|r| r.id == request.value.id),
+            "request {} is found about {object:?}",
+            request.value.id
+        );
+        parties.extend(request.value.steps.iter().map(|s| s.by.0));
+    }
+    assert!(!parties.is_empty(), "the fixture holds decided requests");
+    for person in parties {
+        let by_index: BTreeSet<i64> = tx
+            .list_records(
+                RecordKind::Approval,
+                &RecordFilter {
+                    party: Some(person),
+                    ..RecordFilter::default()
+                },
+                RecordOrder::Id,
+                false,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let by_body: BTreeSet<i64> = requests
+            .iter()
+            .filter(|r| r.value.steps.iter().any(|s| s.by.0 == person))
+            .map(|r| r.value.id)
+            .collect();
+        assert_eq!(by_index, by_body, "requests person {person} acted in");
+    }
+    tx.finish().await.unwrap();
 
     // li.na's carrier list is what the old code answered: every carrier decided by the core.
     let today = server.today();

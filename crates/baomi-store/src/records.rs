@@ -104,6 +104,13 @@ pub struct RecordMeta {
     /// ([`Reader`]); `None` for kinds whose lists the store does not narrow. Written with the
     /// record, never read back: [`StoredRecord::meta`] has `None` here.
     pub read: Option<ReadIndex>,
+    /// The record this one is about (an approval request's carrier, device or proposal), so
+    /// that a record's page finds what concerns it by index.
+    pub about: Option<(RecordKind, i64)>,
+    /// The persons who took part in the record (everyone who acted in an approval's chain),
+    /// replacing the stored ones on each save; `None` for kinds that keep none. Written with
+    /// the record, never read back: [`StoredRecord::meta`] has `None` here.
+    pub parties: Option<BTreeSet<i64>>,
 }
 
 /// The facts a list's SQL narrows on (issue 19; R1.7, R2.1): the record whose knowledge scope
@@ -192,6 +199,22 @@ pub struct RecordFilter {
     pub due_by: Option<Date>,
     /// Due on or before this day, or to be reminded of on or before it (either column).
     pub due_or_remind_by: Option<Date>,
+    /// Only these units (`Some` of an empty list matches nothing).
+    pub units: Option<Vec<i64>>,
+    /// None of these statuses.
+    pub statuses_except: Vec<String>,
+    /// Only records about this one ([`RecordMeta::about`]).
+    pub about: Option<(RecordKind, i64)>,
+    /// Only records this person took part in ([`RecordMeta::parties`]).
+    pub party: Option<i64>,
+    /// Only records whose reading the scope of a record of this kind governs (a carrier of a
+    /// matter, R1.8) while that record has one of these statuses — the carriers of declassified
+    /// matters, say. Rows not yet read-indexed are always included.
+    pub governed_by: Option<(RecordKind, Vec<String>)>,
+    /// Only these ids (`Some` of an empty list matches nothing).
+    pub ids: Option<Vec<i64>>,
+    /// To be reminded of on or before this day (the `remind_on` column).
+    pub remind_by: Option<Date>,
 }
 
 /// The column a list is sorted by; ties are broken by id.
@@ -244,10 +267,11 @@ impl RecordOrder {
 }
 
 const RECORD_COLUMNS: &str = "kind, id, unit_id, level, status, title, number, holder_id, \
-     due_on, remind_on, version, created_seconds, updated_seconds, body";
+     due_on, remind_on, version, created_seconds, updated_seconds, body, about_kind, about_id";
 /// [`RECORD_COLUMNS`] of the table aliased `r`.
 const RECORD_COLUMNS_R: &str = "r.kind, r.id, r.unit_id, r.level, r.status, r.title, r.number, \
-     r.holder_id, r.due_on, r.remind_on, r.version, r.created_seconds, r.updated_seconds, r.body";
+     r.holder_id, r.due_on, r.remind_on, r.version, r.created_seconds, r.updated_seconds, r.body, \
+     r.about_kind, r.about_id";
 
 fn corrupt(kind: &str, id: i64, problem: String) -> StoreError {
     StoreError::Corrupt {
@@ -303,6 +327,18 @@ fn decode_record(row: &AnyRow) -> Result<StoredRecord, StoreError> {
             due_on,
             remind_on,
             read: None,
+            about: match (
+                row.try_get::<Option<String>, _>("about_kind")?,
+                row.try_get::<Option<i64>, _>("about_id")?,
+            ) {
+                (Some(about), Some(about_id)) => Some((
+                    RecordKind::parse(&about)
+                        .ok_or_else(|| corrupt(&kind_text, id, format!("about_kind {about}")))?,
+                    about_id,
+                )),
+                _ => None,
+            },
+            parties: None,
         },
         version: row.try_get("version")?,
         created: time("created_seconds")?,
@@ -423,6 +459,59 @@ fn where_clause(
             .collect();
         sql.push(&format!(" AND r.status IN ({})", marks.join(", ")));
     }
+    if let Some(units) = &filter.units {
+        if units.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            let marks: Vec<String> = units.iter().map(|u| sql.arg(Arg::Int(*u))).collect();
+            sql.push(&format!(" AND r.unit_id IN ({})", marks.join(", ")));
+        }
+    }
+    if let Some(ids) = &filter.ids {
+        if ids.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            let marks: Vec<String> = ids.iter().map(|i| sql.arg(Arg::Int(*i))).collect();
+            sql.push(&format!(" AND r.id IN ({})", marks.join(", ")));
+        }
+    }
+    if !filter.statuses_except.is_empty() {
+        let marks: Vec<String> = filter
+            .statuses_except
+            .iter()
+            .map(|s| sql.arg(Arg::Text(s.clone())))
+            .collect();
+        sql.push(&format!(" AND r.status NOT IN ({})", marks.join(", ")));
+    }
+    if let Some((about, about_id)) = filter.about {
+        let k = sql.arg(Arg::Text(about.as_str().to_owned()));
+        let i = sql.arg(Arg::Int(about_id));
+        sql.push(&format!(" AND r.about_kind = {k} AND r.about_id = {i}"));
+    }
+    if let Some(person) = filter.party {
+        let p = sql.arg(Arg::Int(person));
+        let k = sql.arg(Arg::Text(kind.as_str().to_owned()));
+        sql.push(&format!(
+            " AND r.id IN (SELECT pa.id FROM record_party pa \
+               WHERE pa.person_id = {p} AND pa.kind = {k})"
+        ));
+    }
+    if let Some((governing, statuses)) = &filter.governed_by {
+        let k = sql.arg(Arg::Text(governing.as_str().to_owned()));
+        let marks: Vec<String> = statuses
+            .iter()
+            .map(|s| sql.arg(Arg::Text(s.clone())))
+            .collect();
+        let statuses = if marks.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("g.status IN ({})", marks.join(", "))
+        };
+        sql.push(&format!(
+            " AND (r.read_indexed = 0 OR (r.scope_kind = {k} AND r.scope_id IN \
+               (SELECT g.id FROM records g WHERE g.kind = {k} AND {statuses})))"
+        ));
+    }
     if let Some(level) = filter.level {
         let p = sql.arg(Arg::Int(i64::from(level)));
         sql.push(&format!(" AND r.level = {p}"));
@@ -452,6 +541,12 @@ fn where_clause(
     if let Some(due) = filter.due_by {
         let p = sql.arg(Arg::Text(due.to_string()));
         sql.push(&format!(" AND r.due_on IS NOT NULL AND r.due_on <= {p}"));
+    }
+    if let Some(day) = filter.remind_by {
+        let p = sql.arg(Arg::Text(day.to_string()));
+        sql.push(&format!(
+            " AND r.remind_on IS NOT NULL AND r.remind_on <= {p}"
+        ));
     }
     if let Some(day) = filter.due_or_remind_by {
         let p = sql.arg(Arg::Text(day.to_string()));
@@ -625,6 +720,38 @@ async fn write_scope_rows(
     // A few hundred rows per statement keeps well under both dialects' parameter limits.
     for chunk in persons.chunks(300) {
         let mut sql = Sql::new("INSERT INTO record_scope (person_id, kind, id) VALUES ");
+        let k = sql.arg(Arg::Text(kind.as_str().to_owned()));
+        let i = sql.arg(Arg::Int(id));
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("({}, {k}, {i})", sql.arg(Arg::Int(*p))))
+            .collect();
+        sql.push(&values.join(", "));
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Writes a record's party rows (replacing the old ones when `replace`).
+async fn write_party_rows(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    id: i64,
+    parties: Option<&BTreeSet<i64>>,
+    replace: bool,
+) -> Result<(), StoreError> {
+    if replace {
+        sqlx::query("DELETE FROM record_party WHERE kind = $1 AND id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let persons: Vec<i64> = parties
+        .map(|p| p.iter().copied().collect())
+        .unwrap_or_default();
+    for chunk in persons.chunks(300) {
+        let mut sql = Sql::new("INSERT INTO record_party (person_id, kind, id) VALUES ");
         let k = sql.arg(Arg::Text(kind.as_str().to_owned()));
         let i = sql.arg(Arg::Int(id));
         let values: Vec<String> = chunk
@@ -828,7 +955,8 @@ impl WriteTx {
         let (indexed, scope_kind, scope_id, open_from) = read_columns(meta.read.as_ref());
         run!(self, |c| sqlx::query(&format!(
             "INSERT INTO records ({RECORD_COLUMNS}, read_indexed, scope_kind, scope_id, open_from) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12, $13, $14, $15, $16)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12, $17, $18, \
+             $13, $14, $15, $16)"
         ))
         .bind(kind.as_str())
         .bind(id)
@@ -846,9 +974,21 @@ impl WriteTx {
         .bind(scope_kind.clone())
         .bind(scope_id)
         .bind(open_from.clone())
+        .bind(meta.about.map(|a| a.0.as_str()))
+        .bind(meta.about.map(|a| a.1))
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
+        if meta.parties.as_ref().is_some_and(|p| !p.is_empty()) {
+            run!(self, |c| write_party_rows(
+                c,
+                kind,
+                id,
+                meta.parties.as_ref(),
+                false
+            )
+            .await)?;
+        }
         if meta
             .read
             .as_ref()
@@ -902,7 +1042,8 @@ impl WriteTx {
             "UPDATE records SET unit_id = $1, level = $2, status = $3, title = $4, number = $5, \
              holder_id = $6, due_on = $7, remind_on = $8, version = version + 1, \
              updated_seconds = $9, body = $10, read_indexed = $14, scope_kind = $15, \
-             scope_id = $16, open_from = $17 WHERE kind = $11 AND id = $12 AND version = $13",
+             scope_id = $16, open_from = $17, about_kind = $18, about_id = $19 \
+             WHERE kind = $11 AND id = $12 AND version = $13",
         )
         .bind(meta.unit)
         .bind(meta.level.map(i64::from))
@@ -921,6 +1062,8 @@ impl WriteTx {
         .bind(scope_kind.clone())
         .bind(scope_id)
         .bind(open_from.clone())
+        .bind(meta.about.map(|a| a.0.as_str()))
+        .bind(meta.about.map(|a| a.1))
         .execute(&mut *c).await.map_err(StoreError::from)
         })?;
         if result.rows_affected() != 1 {
@@ -928,6 +1071,16 @@ impl WriteTx {
                 kind: kind.as_str(),
                 id,
             });
+        }
+        if meta.parties.is_some() {
+            run!(self, |c| write_party_rows(
+                c,
+                kind,
+                id,
+                meta.parties.as_ref(),
+                true
+            )
+            .await)?;
         }
         if meta.read.is_some() {
             run!(self, |c| write_scope_rows(

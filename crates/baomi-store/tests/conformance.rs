@@ -161,6 +161,7 @@ conformance!(
     r13_2_refused_draft_appends_nothing,
     r13_2_batch_append_chains_every_draft_and_skips_refused_ones,
     ledger_records_round_trip_filter_and_refuse_stale_versions,
+    records_about_parties_and_governing_status_are_found_by_index,
     r13_2_chain_verifies_after_many_writes,
     r13_2_data_and_chain_survive_reopen,
     r13_2_append_only_refuses_update_and_delete,
@@ -520,6 +521,8 @@ async fn ledger_records_round_trip_filter_and_refuse_stale_versions(db: &TestDb)
     let store = db.open().await;
     let mut w = store.write().await.unwrap();
     let meta = |title: &str, status: &str, number: &str, level: u8| RecordMeta {
+        about: None,
+        parties: None,
         unit: Some(3),
         level: Some(level),
         status: status.to_owned(),
@@ -637,6 +640,143 @@ async fn ledger_records_round_trip_filter_and_refuse_stale_versions(db: &TestDb)
         (2, "{\"a\":3}", "in_custody")
     );
     assert_eq!(got.meta.due_on, Some("2026-04-01".parse().unwrap()));
+    store.close().await;
+}
+
+/// Issue 19: an approval's object and the persons who acted in it are indexed with the record
+/// (replaced on each save); the carriers governed by matters of a status, the units, ids,
+/// excluded statuses and reminder days narrow in SQL.
+async fn records_about_parties_and_governing_status_are_found_by_index(db: &TestDb) {
+    use baomi_store::{ReadIndex, RecordFilter, RecordKind, RecordMeta, RecordOrder};
+    use std::collections::BTreeSet;
+    let store = db.open().await;
+    let meta = |unit: i64, status: &str| RecordMeta {
+        unit: Some(unit),
+        status: status.to_owned(),
+        title: format!("{status} {unit}"),
+        ..RecordMeta::default()
+    };
+    let request = |about: i64, parties: &[i64]| RecordMeta {
+        about: Some((RecordKind::Carrier, about)),
+        parties: Some(parties.iter().copied().collect()),
+        ..meta(1, "pending")
+    };
+    let governed = |matter: i64, status: &str| RecordMeta {
+        read: Some(ReadIndex {
+            scope_of: (RecordKind::Matter, matter),
+            scope: BTreeSet::new(),
+            open_from: None,
+        }),
+        ..meta(2, status)
+    };
+    let mut w = store.write().await.unwrap();
+    let kinds = [
+        (RecordKind::Approval, 1, request(10, &[7, 8])),
+        (RecordKind::Approval, 2, request(11, &[8])),
+        (RecordKind::Approval, 3, request(10, &[])),
+        (RecordKind::Matter, 1, meta(2, "declassified")),
+        (RecordKind::Matter, 2, meta(2, "in_force")),
+        (RecordKind::Carrier, 1, governed(1, "in_custody")),
+        (RecordKind::Carrier, 2, governed(1, "destroyed")),
+        (RecordKind::Carrier, 3, governed(2, "in_custody")),
+    ];
+    for (kind, id, m) in &kinds {
+        w.insert_record(*kind, *id, m, "{}", t(10, 0))
+            .await
+            .unwrap();
+    }
+    // A decision adds a party; saving replaces the stored ones.
+    w.update_record(
+        RecordKind::Approval,
+        3,
+        1,
+        &request(10, &[9]),
+        "{}",
+        t(11, 0),
+    )
+    .await
+    .unwrap();
+    w.commit().await.unwrap();
+
+    let mut r = store.read().await.unwrap();
+    async fn listed(
+        r: &mut baomi_store::ReadTx,
+        kind: RecordKind,
+        filter: RecordFilter,
+    ) -> Vec<i64> {
+        r.list_records(kind, &filter, RecordOrder::Id, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|x| x.id)
+            .collect()
+    }
+    let about = |id| RecordFilter {
+        about: Some((RecordKind::Carrier, id)),
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        listed(&mut r, RecordKind::Approval, about(10)).await,
+        vec![1, 3]
+    );
+    assert_eq!(
+        listed(&mut r, RecordKind::Approval, about(12)).await,
+        Vec::<i64>::new()
+    );
+    let party = |p| RecordFilter {
+        party: Some(p),
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        listed(&mut r, RecordKind::Approval, party(8)).await,
+        vec![1, 2]
+    );
+    assert_eq!(
+        listed(&mut r, RecordKind::Approval, party(9)).await,
+        vec![3]
+    );
+    assert_eq!(
+        listed(&mut r, RecordKind::Approval, party(6)).await,
+        Vec::<i64>::new()
+    );
+    // R1.9: the carriers of declassified matters not yet marked so.
+    let waiting = RecordFilter {
+        governed_by: Some((RecordKind::Matter, vec!["declassified".to_owned()])),
+        statuses_except: vec!["destroyed".to_owned()],
+        ..RecordFilter::default()
+    };
+    assert_eq!(listed(&mut r, RecordKind::Carrier, waiting).await, vec![1]);
+    let units = |u: Vec<i64>| RecordFilter {
+        units: Some(u),
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        listed(&mut r, RecordKind::Matter, units(vec![1, 2])).await,
+        vec![1, 2]
+    );
+    assert_eq!(
+        listed(&mut r, RecordKind::Matter, units(vec![])).await,
+        Vec::<i64>::new()
+    );
+    let some = |i: Vec<i64>| RecordFilter {
+        ids: Some(i),
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        listed(&mut r, RecordKind::Carrier, some(vec![3, 1])).await,
+        vec![1, 3]
+    );
+    assert_eq!(
+        listed(&mut r, RecordKind::Carrier, some(vec![])).await,
+        Vec::<i64>::new()
+    );
+    let read_back = r
+        .get_record(RecordKind::Approval, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read_back.meta.about, Some((RecordKind::Carrier, 10)));
+    r.finish().await.unwrap();
     store.close().await;
 }
 
@@ -1296,6 +1436,8 @@ async fn write_one(store: &Store, name: &str) -> Result<(), StoreError> {
         .await?;
     let id = w.next_record_id(baomi_store::RecordKind::Matter).await?;
     let meta = baomi_store::RecordMeta {
+        about: None,
+        parties: None,
         unit: Some(unit.id.0),
         level: Some(2),
         status: "classified".to_owned(),

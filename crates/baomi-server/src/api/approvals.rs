@@ -19,7 +19,9 @@ use crate::api::common::{audit_read, deny_role};
 use crate::approvals::{ApprovalRequest, ApprovalStatus, ApprovalStep, ApprovalSubject};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::ledger::{load, load_all, load_for_update, save, ListQuery, Loaded, Page};
+use crate::ledger::{
+    load, load_all, load_for_update, load_page, save, ListQuery, Loaded, Page, TOTAL_CAP,
+};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,6 +34,7 @@ use baomi_core::ids::UnitId;
 use baomi_core::marks::Level;
 use baomi_core::Lang;
 use baomi_core::RuleId;
+use baomi_store::{RecordKind, Window};
 use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -195,78 +198,124 @@ async fn list(
     let lang = principal.lang;
     let (mut filter, order, descending) = list.to_filter().map_err(|e| e.in_lang(lang))?;
     let (page, per_page) = list.page().map_err(|e| e.in_lang(lang))?;
-    let search = filter.text.take();
     let which = boxed.which.as_deref().unwrap_or("inbox");
-    if which == "inbox" && filter.statuses.is_empty() {
-        filter.statuses = vec![ApprovalStatus::Pending.code().to_owned()];
-    }
-    if which == "mine" {
-        filter.holder = Some(principal.id().0);
-    }
     let units = all_units(&state).await?;
     let grant_units = grant_units(&state, &principal).await?;
     let today = state.clock.today();
-    let mut tx = state.store.read().await?;
-    let all: Vec<Loaded<ApprovalRequest>> = load_all(&mut tx, &filter, order, descending).await?;
-    tx.finish().await?;
-    let mut visible = Vec::new();
-    for loaded in all {
-        let request = &loaded.value;
-        let keep = match which {
-            "mine" => request.requested_by == principal.id(),
-            "decided" => request.steps.iter().any(|s| s.by == principal.id()),
-            // A proposal of a lower unit also reaches the classifiers above it (R1.4).
-            "inbox" => routed_to(
-                request,
-                &principal,
-                &escalation_units(&units, request),
-                &grant_units,
-                today,
-            ),
-            _ => {
-                return Err(ApiError::bad_request(
-                    format!("未知的收件箱 {which:?}（应为 inbox、mine 或 decided）"),
-                    format!("unknown box {which:?} (inbox, mine or decided)"),
-                )
-                .in_lang(lang))
+    // The SQL narrows each box to its candidates (issue 19); the checks below still decide
+    // every row.
+    match which {
+        "inbox" => {
+            if filter.statuses.is_empty() {
+                filter.statuses = vec![ApprovalStatus::Pending.code().to_owned()];
             }
-        };
-        if keep {
-            visible.push(loaded);
+            filter.units = Some(inbox_units(&units, &principal, &grant_units));
+        }
+        "mine" => filter.holder = Some(principal.id().0),
+        "decided" => filter.party = Some(principal.id().0),
+        _ => {
+            return Err(ApiError::bad_request(
+                format!("未知的收件箱 {which:?}（应为 inbox、mine 或 decided）"),
+                format!("unknown box {which:?} (inbox, mine or decided)"),
+            )
+            .in_lang(lang))
         }
     }
+    let keep = |request: &ApprovalRequest| match which {
+        "mine" => request.requested_by == principal.id(),
+        "decided" => request.steps.iter().any(|s| s.by == principal.id()),
+        // A proposal of a lower unit also reaches the classifiers above it (R1.4).
+        _ => routed_to(
+            request,
+            &principal,
+            &escalation_units(&units, request),
+            &grant_units,
+            today,
+        ),
+    };
     // R1.7: a search matches only what this person is shown — a redacted request's hidden
-    // title is not searched, or `q` would tell it piece by piece.
-    let requests: Vec<&ApprovalRequest> = visible.iter().map(|l| &l.value).collect();
-    let readable = readable(&state, &principal, &requests).await?;
-    let mut shown: Vec<Value> = visible
-        .iter()
-        .map(|loaded| view(loaded, readable.contains(&loaded.value.id), &principal))
-        .filter(|v| {
-            search.as_deref().is_none_or(|q| {
-                v["title"]
-                    .as_str()
-                    .is_some_and(|t| t.to_lowercase().contains(&q.to_lowercase()))
-            })
-        })
-        .collect();
-    // R1.7: sorting by title (or number, which a title names) uses the title as shown, ties by
-    // id — the stored order would place a redacted request by its hidden title.
-    if matches!(
+    // title is not searched, or `q` would tell it piece by piece. The stored title may narrow
+    // the search in SQL unless the text could match a redacted title's own words.
+    let search = filter.text.take();
+    if let Some(q) = &search {
+        if !matches_redacted_words(q, lang) {
+            filter.text = Some(q.clone());
+        }
+    }
+    // R1.7: sorting by title (or number, which a title names) uses the title as shown: a
+    // redacted request must not be placed by its hidden title. Only one's own requests are
+    // never redacted, so only they sort by title in SQL.
+    let title_order = matches!(
         order,
         baomi_store::RecordOrder::Title | baomi_store::RecordOrder::Number
-    ) {
-        shown.sort_by(|a, b| {
-            let key = |v: &Value| (v["title"].as_str().map(str::to_owned), v["id"].as_i64());
-            let ordering = key(a).cmp(&key(b));
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
+    );
+    let shown_needed = search.is_some() || (title_order && which != "mine");
+    let mut tx = state.store.read().await?;
+    let page = if which != "inbox" && !shown_needed {
+        // `mine` and `decided`: the index selects exactly the requests kept, so SQL pages.
+        let window = Window {
+            offset: u64::from(page.saturating_sub(1)).saturating_mul(u64::from(per_page)),
+            after: None,
+            limit: per_page,
+        };
+        let candidates: Vec<Loaded<ApprovalRequest>> =
+            load_page(&mut tx, &filter, None, order, descending, window).await?;
+        let total = tx
+            .count_records(RecordKind::Approval, &filter, None, TOTAL_CAP)
+            .await?;
+        tx.finish().await?;
+        let last_id = candidates.last().map(|l| l.value.id);
+        let n = candidates.len();
+        let visible: Vec<Loaded<ApprovalRequest>> =
+            candidates.into_iter().filter(|l| keep(&l.value)).collect();
+        let readable = readable(&state, &principal, &refs(&visible)).await?;
+        let items = visible
+            .iter()
+            .map(|loaded| view(loaded, readable.contains(&loaded.value.id), &principal))
+            .collect();
+        Page::decided(items, window, page, n, last_id, total)
+    } else {
+        // The inbox (routing is decided per request) and searches or title orders over what
+        // is shown: the box's candidates are decided in memory, each box bounded by its
+        // narrowing (pending requests of the units one may decide for; one's own part).
+        let all: Vec<Loaded<ApprovalRequest>> =
+            load_all(&mut tx, &filter, order, descending).await?;
+        tx.finish().await?;
+        let visible: Vec<Loaded<ApprovalRequest>> =
+            all.into_iter().filter(|l| keep(&l.value)).collect();
+        if shown_needed {
+            let readable = readable(&state, &principal, &refs(&visible)).await?;
+            let mut shown: Vec<Value> = visible
+                .iter()
+                .map(|loaded| view(loaded, readable.contains(&loaded.value.id), &principal))
+                .filter(|v| {
+                    search.as_deref().is_none_or(|q| {
+                        v["title"]
+                            .as_str()
+                            .is_some_and(|t| t.to_lowercase().contains(&q.to_lowercase()))
+                    })
+                })
+                .collect();
+            if title_order {
+                shown.sort_by(|a, b| {
+                    let key =
+                        |v: &Value| (v["title"].as_str().map(str::to_owned), v["id"].as_i64());
+                    let ordering = key(a).cmp(&key(b));
+                    if descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    }
+                });
             }
-        });
-    }
-    let page = Page::of(shown, page, per_page);
+            Page::of(shown, page, per_page)
+        } else {
+            // Only the page's requests need their objects read (for redaction).
+            let page = Page::of(visible, page, per_page);
+            let readable = readable(&state, &principal, &refs(&page.items)).await?;
+            page.map(|loaded| view(&loaded, readable.contains(&loaded.value.id), &principal))
+        }
+    };
     let ids: Vec<&Value> = page.items.iter().map(|v| &v["id"]).collect();
     audit_read(
         &state,
@@ -277,6 +326,35 @@ async fn list(
     )
     .await?;
     Ok(Json(page))
+}
+
+fn refs(loaded: &[Loaded<ApprovalRequest>]) -> Vec<&ApprovalRequest> {
+    loaded.iter().map(|l| &l.value).collect()
+}
+
+/// The units whose pending requests may be routed to `principal`: their own unit when they
+/// hold an approver role (R3.4–R3.10, R4.4, R4.7), and for proposals the units they hold a
+/// classifier grant for and every unit below those (R1.4, R1.5: a proposal goes up to the
+/// classifiers of a unit whose tier may set its level).
+fn inbox_units(
+    units: &[baomi_store::Unit],
+    principal: &Principal,
+    grant_units: &[UnitId],
+) -> Vec<i64> {
+    let mut out = BTreeSet::new();
+    if !principal.person.approver_roles.is_empty() {
+        out.insert(principal.person.unit.0);
+    }
+    for unit in units {
+        let chain = chain_above(units, unit.id);
+        if grant_units
+            .iter()
+            .any(|g| *g == unit.id || chain.contains(g))
+        {
+            out.insert(unit.id.0);
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// R1.7, R2.1, R13.1: the ids of the requests whose object `principal` may read today. A
@@ -352,18 +430,48 @@ async fn readable(
     Ok(out)
 }
 
+/// What each kind of request is called in a redacted view: (Chinese, English), in the order
+/// proposal, carrier command, carrier copy, device.
+const KIND_WORDS: [(&str, &str); 4] = [
+    ("定密申请", "classification proposal"),
+    ("载体审批", "carrier request"),
+    ("载体复制审批", "carrier copy request"),
+    ("设备审批", "device request"),
+];
+
 /// What a request is, in words, for a redacted view.
 fn kind_words(subject: &ApprovalSubject, lang: Lang) -> &'static str {
-    match (subject, lang) {
-        (ApprovalSubject::Proposal { .. }, Lang::Zh) => "定密申请",
-        (ApprovalSubject::Proposal { .. }, Lang::En) => "classification proposal",
-        (ApprovalSubject::Carrier { .. }, Lang::Zh) => "载体审批",
-        (ApprovalSubject::Carrier { .. }, Lang::En) => "carrier request",
-        (ApprovalSubject::CarrierCopy { .. }, Lang::Zh) => "载体复制审批",
-        (ApprovalSubject::CarrierCopy { .. }, Lang::En) => "carrier copy request",
-        (ApprovalSubject::Device { .. }, Lang::Zh) => "设备审批",
-        (ApprovalSubject::Device { .. }, Lang::En) => "device request",
+    let (zh, en) = KIND_WORDS[match subject {
+        ApprovalSubject::Proposal { .. } => 0,
+        ApprovalSubject::Carrier { .. } => 1,
+        ApprovalSubject::CarrierCopy { .. } => 2,
+        ApprovalSubject::Device { .. } => 3,
+    }];
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
     }
+}
+
+/// The title a redacted request shows instead of its own.
+fn redacted_title(words: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{words}（无权知悉其内容）"),
+        Lang::En => format!("{words} (content not in your knowledge scope)"),
+    }
+}
+
+/// Whether `q` could match the words a redacted request shows instead of its title (then a
+/// search cannot be narrowed by the stored titles).
+fn matches_redacted_words(q: &str, lang: Lang) -> bool {
+    let q = q.to_lowercase();
+    KIND_WORDS.iter().any(|(zh, en)| {
+        let words = match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        };
+        redacted_title(words, lang).to_lowercase().contains(&q)
+    })
 }
 
 /// A request as answered. `readable`: whether the principal may read its object (see
@@ -379,11 +487,7 @@ fn view(loaded: &Loaded<ApprovalRequest>, readable: bool, principal: &Principal)
             json!(r.steps),
         )
     } else {
-        let kind = kind_words(&r.subject, principal.lang);
-        let title = match principal.lang {
-            Lang::Zh => format!("{kind}（无权知悉其内容）"),
-            Lang::En => format!("{kind} (content not in your knowledge scope)"),
-        };
+        let title = redacted_title(kind_words(&r.subject, principal.lang), principal.lang);
         let (object_kind, object_id) = r.object();
         let subject = json!({
             "kind": json!(r.subject)["kind"],

@@ -48,13 +48,13 @@ use baomi_core::audit::{
 use baomi_core::ids::PersonId;
 use baomi_core::{Describe, Lang};
 use baomi_store::checkpoint::{signature_is_valid, verify_with_key, SigningKeyFile};
-use baomi_store::{AuditSearch, HistoryFilter, RecordFilter, RecordKind, RecordOrder};
+use baomi_store::{AuditSearch, HistoryFilter, RecordFilter, RecordKind};
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path as FsPath, PathBuf};
 
 /// Entries per search page when `limit` is not given.
@@ -201,19 +201,31 @@ fn trail_ref() -> ObjectRef {
     ObjectRef::new("audit_log", "trail")
 }
 
-/// Names of people by id, for showing who did what.
-async fn person_names(state: &AppState) -> ApiResult<HashMap<i64, String>> {
+/// Names of the people who acted in `entries`, by id, for showing who did what (read by id,
+/// names only: never the whole directory).
+async fn person_names(state: &AppState, entries: &[AuditEntry]) -> ApiResult<HashMap<i64, String>> {
+    let ids: BTreeSet<i64> = entries
+        .iter()
+        .filter_map(|e| match e.actor {
+            Actor::Person(id) => Some(id.0),
+            _ => None,
+        })
+        .collect();
+    let mut names = HashMap::new();
+    let ids: Vec<i64> = ids.into_iter().collect();
     let mut tx = state.store.read().await?;
-    let people = tx
-        .list_records(
-            RecordKind::Person,
-            &RecordFilter::default(),
-            RecordOrder::Id,
-            false,
-        )
-        .await?;
+    // Bounded statements: a page names at most a few hundred people, an export more.
+    for chunk in ids.chunks(500) {
+        let filter = RecordFilter {
+            ids: Some(chunk.to_vec()),
+            ..RecordFilter::default()
+        };
+        for (id, name, _) in tx.list_names(RecordKind::Person, &filter).await? {
+            names.insert(id, name);
+        }
+    }
     tx.finish().await?;
-    Ok(people.into_iter().map(|r| (r.id, r.meta.title)).collect())
+    Ok(names)
 }
 
 /// The local (China Standard Time) rendering of an instant.
@@ -285,7 +297,7 @@ pub async fn search(
     let mut tx = state.store.read().await?;
     let entries = tx.search_audit(&search, query.before, limit).await?;
     tx.finish().await?;
-    let names = person_names(&state).await?;
+    let names = person_names(&state, &entries).await?;
     let next_before = if entries.len() == usize::try_from(limit).unwrap_or(usize::MAX) {
         entries.last().map(|e| e.seq)
     } else {
@@ -596,7 +608,7 @@ pub async fn export(
     }
     tx.finish().await?;
     entries.truncate(EXPORT_MAX_ROWS);
-    let names = person_names(&state).await?;
+    let names = person_names(&state, &entries).await?;
     let mut detail = query.detail();
     if let Some(obj) = detail.as_object_mut() {
         obj.insert("rows".into(), json!(entries.len()));
@@ -675,7 +687,7 @@ pub async fn history(
     } else {
         None
     };
-    let names = person_names(&state).await?;
+    let names = person_names(&state, &entries).await?;
     audit_read(
         &state,
         &principal,
@@ -787,8 +799,14 @@ async fn may_read_record(
         RecordKind::Carrier => match ledger::load::<CarrierRecord>(&mut tx, id).await? {
             None => None,
             Some(c) => {
-                let matters = stored::matters_by_id(&mut tx).await?;
-                Some(stored::carrier_object(&c.value, &matters))
+                let matter = match c.value.carrier.matter() {
+                    Some(m) => ledger::load::<MatterRecord>(&mut tx, m.0).await?,
+                    None => None,
+                };
+                Some(stored::carrier_object(
+                    &c.value,
+                    matter.as_ref().map(|m| &m.value),
+                ))
             }
         },
         RecordKind::Device => {

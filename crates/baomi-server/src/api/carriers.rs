@@ -205,6 +205,8 @@ impl Ledger for CarrierRecord {
     fn meta(&self) -> RecordMeta {
         let c = &self.carrier;
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(c.unit().0),
             level: Some(level_rank(c.level())),
             status: status_code(c.status()).to_owned(),
@@ -1075,8 +1077,10 @@ async fn approvals_about(
     id: i64,
     unit: UnitId,
 ) -> ApiResult<Vec<ApprovalRequest>> {
+    // Found by index (the requests' `about` column), not by reading the unit's requests.
     let filter = RecordFilter {
         unit: Some(unit.0),
+        about: Some((RecordKind::Carrier, id)),
         ..RecordFilter::default()
     };
     Ok(
@@ -2349,6 +2353,8 @@ impl Ledger for InventoryRound {
 
     fn meta(&self) -> RecordMeta {
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(self.unit.0),
             level: None,
             status: match self.status {

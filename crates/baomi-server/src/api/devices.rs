@@ -275,6 +275,8 @@ impl Ledger for DeviceRecord {
 
     fn meta(&self) -> RecordMeta {
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(self.unit.0),
             level: Some(level_rank(self.device.level)),
             status: self.device.state.code().to_owned(),
@@ -1207,6 +1209,7 @@ async fn pending_request(tx: &mut WriteTx, unit: UnitId, id: i64) -> ApiResult<O
     let filter = RecordFilter {
         unit: Some(unit.0),
         statuses: vec![ApprovalStatus::Pending.code().to_owned()],
+        about: Some((RecordKind::Device, id)),
         ..RecordFilter::default()
     };
     Ok(load_all_for_update::<ApprovalRequest>(tx, &filter)

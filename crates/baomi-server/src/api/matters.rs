@@ -109,6 +109,8 @@ impl Ledger for ProposalEntry {
     fn meta(&self) -> RecordMeta {
         let p = self.record.proposal();
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(p.unit.0),
             level: Some(level_rank(p.mark.level())),
             status: self.status_code().to_owned(),
@@ -186,6 +188,8 @@ impl Ledger for MatterRecord {
             _ => None,
         };
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(m.unit().0),
             level: Some(level_rank(m.mark().level())),
             status: status_code(&status).to_owned(),
@@ -226,6 +230,8 @@ impl Ledger for ClassifierGrant {
     fn meta(&self) -> RecordMeta {
         let c = &self.classifier;
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(c.unit.0),
             level: Some(level_rank(c.highest_level)),
             status: if c.is_head { "head" } else { "designated" }.to_owned(),
@@ -261,6 +267,8 @@ impl Ledger for AuthorisationRecord {
         let a = &self.authorisation;
         let areas: Vec<&str> = a.subject_areas.iter().map(|s| s.0.as_str()).collect();
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(self.unit.0),
             level: Some(level_rank(a.highest_level)),
             status: if a.withdrawn_on.is_some() {
@@ -369,6 +377,8 @@ impl Ledger for EscalationRecord {
 
     fn meta(&self) -> RecordMeta {
         RecordMeta {
+            about: None,
+            parties: None,
             unit: Some(self.unit.0),
             level: Some(level_rank(self.protected_level())),
             status: stage_code(self.stage()).to_owned(),

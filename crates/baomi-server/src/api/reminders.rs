@@ -40,7 +40,7 @@ use jiff::civil::Date;
 use jiff::ToSpan;
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Days ahead a period, review or detachment end is reminded.
 pub const WINDOW_DAYS: i64 = 30;
@@ -188,29 +188,60 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
     .filter(|c| c.person == me)
     .collect();
     let reader = ledger::reader_of(&subject, today);
-    let matters: Vec<(i64, MatterRecord)> = ledger::load_candidates::<MatterRecord>(
-        &mut tx,
-        &RecordFilter {
-            // Stored as of the day last saved: a matter saved before its classification day
-            // is in force by now.
-            statuses: [
-                MatterStatus::InForce {
-                    declassifies_on: None,
-                },
-                MatterStatus::NotYetClassified,
-            ]
-            .iter()
-            .map(|s| status_code(s).to_owned())
-            .collect(),
-            due_or_remind_by: Some(ctx.soon),
-            ..RecordFilter::default()
+    // Stored as of the day last saved: a matter saved before its classification day is in
+    // force by now.
+    let live: Vec<String> = [
+        MatterStatus::InForce {
+            declassifies_on: None,
         },
-        Some(&reader),
-    )
-    .await?
-    .into_iter()
-    .map(|l| (l.value.matter.id().0, l.value))
+        MatterStatus::NotYetClassified,
+    ]
+    .iter()
+    .map(|s| status_code(s).to_owned())
     .collect();
+    // R1.9: periods ending soon, for whoever may read the matter…
+    let mut asked = vec![RecordFilter {
+        statuses: live.clone(),
+        due_by: Some(ctx.soon),
+        ..RecordFilter::default()
+    }];
+    // …and yearly reviews, for the classifiers who make them: a unit's head classifier reviews
+    // all its matters, any other classifier the matters they classified.
+    let head_units: Vec<i64> = grants
+        .iter()
+        .filter(|g| g.is_head)
+        .map(|g| g.unit.0)
+        .collect();
+    let own_units: Vec<i64> = grants
+        .iter()
+        .filter(|g| !g.is_head)
+        .map(|g| g.unit.0)
+        .collect();
+    if !head_units.is_empty() {
+        asked.push(RecordFilter {
+            statuses: live.clone(),
+            remind_by: Some(ctx.soon),
+            units: Some(head_units),
+            ..RecordFilter::default()
+        });
+    }
+    if !own_units.is_empty() {
+        asked.push(RecordFilter {
+            statuses: live.clone(),
+            remind_by: Some(ctx.soon),
+            units: Some(own_units),
+            holder: Some(me.0),
+            ..RecordFilter::default()
+        });
+    }
+    let mut matters: BTreeMap<i64, MatterRecord> = BTreeMap::new();
+    for filter in &asked {
+        for loaded in
+            ledger::load_candidates::<MatterRecord>(&mut tx, filter, Some(&reader)).await?
+        {
+            matters.insert(loaded.value.matter.id().0, loaded.value);
+        }
+    }
     // R3.4, R3.6: only carriers they hold whose due day has passed.
     let carriers: Vec<Loaded<CarrierRecord>> = ledger::load_candidates(
         &mut tx,
@@ -445,7 +476,10 @@ pub async fn reminders_for(state: &AppState, principal: &Principal) -> ApiResult
             continue;
         }
         let Some(due) = carrier.due() else { continue };
-        let object = stored::carrier_object(record, &carrier_matters);
+        let object = stored::carrier_object(
+            record,
+            carrier.matter().and_then(|m| carrier_matters.get(&m.0)),
+        );
         let number = carrier.key().to_string();
         let readable = decide(&subject, &object, Action::Read, today).is_allowed();
         let name = if readable {

@@ -1,0 +1,36 @@
+-- Baomi store, migration 8: what a record is about and who took part in it, indexed (issue 19).
+--
+-- A carrier's page shows the approval requests about it; the approvals inbox has a box of the
+-- requests a person decided. Both used to read every request of the unit and filter in memory.
+-- about_kind, about_id: the record another record is about (an approval request's carrier,
+--   device or proposal), written from the aggregate with its body (RecordMeta::about).
+-- record_party: the persons who took part in a record (everyone who acted in an approval's
+--   chain), written with the record (RecordMeta::parties), replaced on each save.
+-- The backfill below reads approval requests as the service has stored them since migration 3:
+-- {"subject": {"kind": "carrier"|"carrier_copy"|"device"|"proposal", "carrier"|"device"|
+-- "proposal": id, …}, "steps": [{"by": person id, …}, …]}.
+ALTER TABLE records ADD COLUMN about_kind TEXT NULL;
+ALTER TABLE records ADD COLUMN about_id BIGINT NULL;
+CREATE INDEX records_kind_about ON records (kind, about_kind, about_id);
+
+CREATE TABLE record_party (
+    person_id BIGINT NOT NULL,
+    kind      TEXT   NOT NULL,
+    id        BIGINT NOT NULL,
+    PRIMARY KEY (person_id, kind, id)
+) WITHOUT ROWID;
+CREATE INDEX record_party_record ON record_party (kind, id);
+
+UPDATE records SET
+    about_kind = CASE json_extract(body, '$.subject.kind') WHEN 'proposal' THEN 'proposal' WHEN 'device' THEN 'device' ELSE 'carrier' END,
+    about_id = COALESCE(json_extract(body, '$.subject.carrier'), json_extract(body, '$.subject.device'), json_extract(body, '$.subject.proposal'))
+WHERE kind = 'approval';
+
+INSERT OR IGNORE INTO record_party (person_id, kind, id)
+    SELECT DISTINCT json_extract(s.value, '$.by'), 'approval', r.id
+    FROM records r, json_each(r.body, '$.steps') s
+    WHERE r.kind = 'approval' AND json_extract(s.value, '$.by') IS NOT NULL;
+
+-- The start-up re-index of rows written before migration 6 looks for them through this index
+-- instead of walking every row of the ledger at each start.
+CREATE INDEX records_unindexed ON records (kind, id) WHERE read_indexed = 0;
