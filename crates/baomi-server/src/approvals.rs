@@ -147,6 +147,7 @@ impl Ledger for ApprovalRequest {
             status: self.status.code().to_owned(),
             title: self.title.clone(),
             number: None,
+            place: None,
             holder: Some(self.requested_by.0),
             due_on: None,
             remind_on: None,

@@ -108,6 +108,7 @@ impl Ledger for Person {
             status: self.status.code().to_owned(),
             title: self.name.clone(),
             number: None,
+            place: None,
             holder: None,
             due_on: self.detachment.as_ref().map(Detachment::ends_on),
             remind_on: None,

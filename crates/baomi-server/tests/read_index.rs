@@ -333,11 +333,10 @@ async fn check_search(backend: Backend) {
     for (i, (title, number)) in titles.iter().enumerate() {
         let id = i64::try_from(i).unwrap() + 1;
         let meta = RecordMeta {
-            about: None,
-            parties: None,
             status: "in_custody".to_owned(),
             title: (*title).to_owned(),
             number: Some((*number).to_owned()),
+            place: None,
             ..RecordMeta::default()
         };
         tx.insert_record(RecordKind::Carrier, id, &meta, "{}", at)
@@ -368,6 +367,7 @@ async fn check_search(backend: Backend) {
         status: "in_custody".to_owned(),
         title: "改名后的载体".to_owned(),
         number: Some("JM-2026-001".to_owned()),
+        place: None,
         ..RecordMeta::default()
     };
     tx.update_record(RecordKind::Carrier, 1, 1, &meta, "{}", at)
@@ -376,11 +376,44 @@ async fn check_search(backend: Backend) {
     tx.commit().await.unwrap();
     assert!(search(&store, "载体管理").await.is_empty());
     assert_eq!(search(&store, "改名后").await, BTreeSet::from([1]));
+
+    // Where it is kept, and who holds it (a person's name, long or short), are found too.
+    let mut tx = store.write().await.unwrap();
+    for (id, name) in [(7, "欧阳明远"), (8, "李娜")] {
+        let person = RecordMeta {
+            status: "active".to_owned(),
+            title: name.to_owned(),
+            ..RecordMeta::default()
+        };
+        tx.insert_record(RecordKind::Person, id, &person, "{}", at)
+            .await
+            .unwrap();
+    }
+    for (id, place, holder) in [(5, "保密室 3号保密柜", 7), (6, "档案室 A-12", 8)] {
+        let meta = RecordMeta {
+            status: "in_custody".to_owned(),
+            title: format!("会议材料 {id}"),
+            number: Some(format!("JM-2026-10{id}")),
+            place: Some(place.to_owned()),
+            holder: Some(holder),
+            ..RecordMeta::default()
+        };
+        tx.insert_record(RecordKind::Carrier, id, &meta, "{}", at)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(search(&store, "3号保密柜").await, BTreeSet::from([5]));
+    assert_eq!(search(&store, "a-12").await, BTreeSet::from([6]));
+    assert_eq!(search(&store, "欧阳明").await, BTreeSet::from([5]));
+    assert_eq!(search(&store, "李娜").await, BTreeSet::from([6]));
+    assert_eq!(search(&store, "室").await, BTreeSet::from([5, 6]));
     store.close().await;
     db.cleanup().await;
 }
 
-/// Issue 19.2: search that finds Chinese — substrings of titles and numbers, on both backends.
+/// Issue 19.2: search that finds Chinese — substrings of titles, numbers and places, and the
+/// holder's name, on both backends.
 #[tokio::test]
 async fn search_finds_chinese_substrings_sqlite() {
     check_search(Backend::Sqlite).await;

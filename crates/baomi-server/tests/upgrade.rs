@@ -266,6 +266,19 @@ async fn upgrade(backend: Backend) {
         "{needle} finds {found}"
     );
 
+    // Migration 8 filled in where each carrier is kept: a search finds it by its place.
+    let mut tx = store.read().await.unwrap();
+    let row = tx
+        .get_record(RecordKind::Carrier, first.value.carrier.id().0)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.finish().await.unwrap();
+    assert_eq!(
+        row.meta.place.as_deref(),
+        Some(first.value.carrier.location().as_str())
+    );
+
     let mut server = server;
     server.stop().await;
     store.close().await;

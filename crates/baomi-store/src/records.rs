@@ -94,6 +94,8 @@ pub struct RecordMeta {
     pub title: String,
     /// Its number, unique within the kind (carrier numbers, device asset numbers).
     pub number: Option<String>,
+    /// Where it is kept (a carrier's or device's location), searched like its title.
+    pub place: Option<String>,
     /// The person holding it (custodian, holder, requester).
     pub holder: Option<i64>,
     /// The day something is due (a return, a term's end, a decision).
@@ -267,11 +269,11 @@ impl RecordOrder {
 }
 
 const RECORD_COLUMNS: &str = "kind, id, unit_id, level, status, title, number, holder_id, \
-     due_on, remind_on, version, created_seconds, updated_seconds, body, about_kind, about_id";
+     due_on, remind_on, version, created_seconds, updated_seconds, body, about_kind, about_id, place";
 /// [`RECORD_COLUMNS`] of the table aliased `r`.
 const RECORD_COLUMNS_R: &str = "r.kind, r.id, r.unit_id, r.level, r.status, r.title, r.number, \
      r.holder_id, r.due_on, r.remind_on, r.version, r.created_seconds, r.updated_seconds, r.body, \
-     r.about_kind, r.about_id";
+     r.about_kind, r.about_id, r.place";
 
 fn corrupt(kind: &str, id: i64, problem: String) -> StoreError {
     StoreError::Corrupt {
@@ -323,6 +325,7 @@ fn decode_record(row: &AnyRow) -> Result<StoredRecord, StoreError> {
             status: row.try_get("status")?,
             title: row.try_get("title")?,
             number: row.try_get("number")?,
+            place: row.try_get("place")?,
             holder: row.try_get("holder_id")?,
             due_on,
             remind_on,
@@ -521,20 +524,41 @@ fn where_clause(
         sql.push(&format!(" AND r.holder_id = {p}"));
     }
     if let Some(text) = &filter.text {
+        // A search finds a record by its title, number or place, or by its holder's name (a
+        // person's title).
+        let person = sql.arg(Arg::Text(RecordKind::Person.as_str().to_owned()));
         if sqlite && text.chars().count() >= TRIGRAM {
             // An FTS5 phrase of the whole text: with the trigram tokenizer, a substring match.
+            // One list of rowids (a UNION), so the planner drives the page from it.
+            let k = sql.arg(Arg::Text(kind.as_str().to_owned()));
             let phrase = format!("\"{}\"", text.replace('"', "\"\""));
             let p = sql.arg(Arg::Text(phrase));
             sql.push(&format!(
-                " AND r.rowid IN (SELECT rowid FROM records_text WHERE records_text MATCH {p})"
+                " AND r.rowid IN (SELECT rowid FROM records_text WHERE records_text MATCH {p} \
+                   UNION SELECT c.rowid FROM records c WHERE c.kind = {k} AND c.holder_id IN \
+                   (SELECT h.id FROM records h WHERE h.kind = {person} AND h.rowid IN \
+                   (SELECT rowid FROM records_text WHERE records_text MATCH {p})))"
             ));
-        } else {
-            // PostgreSQL's trigram indexes serve this LIKE (ILIKE: letters match in any case,
-            // as SQLite's LIKE and FTS5 do); shorter texts are scanned.
-            let like = if sqlite { "LIKE" } else { "ILIKE" };
+        } else if sqlite {
+            // Shorter texts are scanned (the page cuts the scan short).
             let p = sql.arg(Arg::Text(like_pattern(text)));
             sql.push(&format!(
-                " AND (r.title {like} {p} ESCAPE '\\' OR r.number {like} {p} ESCAPE '\\')"
+                " AND (r.title LIKE {p} ESCAPE '\\' OR r.number LIKE {p} ESCAPE '\\' \
+                   OR r.place LIKE {p} ESCAPE '\\' OR r.holder_id IN (SELECT h.id FROM records h \
+                   WHERE h.kind = {person} AND h.title LIKE {p} ESCAPE '\\'))"
+            ));
+        } else {
+            // PostgreSQL's trigram indexes serve each ILIKE (letters match in any case, as
+            // SQLite's LIKE and FTS5 do); one list of ids (a UNION), so each side uses its index.
+            let k = sql.arg(Arg::Text(kind.as_str().to_owned()));
+            let p = sql.arg(Arg::Text(like_pattern(text)));
+            sql.push(&format!(
+                " AND r.id IN (SELECT t.id FROM records t WHERE t.kind = {k} AND \
+                   (t.title ILIKE {p} ESCAPE '\\' OR t.number ILIKE {p} ESCAPE '\\' \
+                   OR t.place ILIKE {p} ESCAPE '\\') \
+                   UNION SELECT c.id FROM records c WHERE c.kind = {k} AND c.holder_id IN \
+                   (SELECT h.id FROM records h WHERE h.kind = {person} \
+                   AND h.title ILIKE {p} ESCAPE '\\'))"
             ));
         }
     }
@@ -956,7 +980,7 @@ impl WriteTx {
         run!(self, |c| sqlx::query(&format!(
             "INSERT INTO records ({RECORD_COLUMNS}, read_indexed, scope_kind, scope_id, open_from) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12, $17, $18, \
-             $13, $14, $15, $16)"
+             $19, $13, $14, $15, $16)"
         ))
         .bind(kind.as_str())
         .bind(id)
@@ -976,6 +1000,7 @@ impl WriteTx {
         .bind(open_from.clone())
         .bind(meta.about.map(|a| a.0.as_str()))
         .bind(meta.about.map(|a| a.1))
+        .bind(meta.place.clone())
         .execute(&mut *c)
         .await
         .map_err(StoreError::from))?;
@@ -1042,7 +1067,7 @@ impl WriteTx {
             "UPDATE records SET unit_id = $1, level = $2, status = $3, title = $4, number = $5, \
              holder_id = $6, due_on = $7, remind_on = $8, version = version + 1, \
              updated_seconds = $9, body = $10, read_indexed = $14, scope_kind = $15, \
-             scope_id = $16, open_from = $17, about_kind = $18, about_id = $19 \
+             scope_id = $16, open_from = $17, about_kind = $18, about_id = $19, place = $20 \
              WHERE kind = $11 AND id = $12 AND version = $13",
         )
         .bind(meta.unit)
@@ -1064,6 +1089,7 @@ impl WriteTx {
         .bind(open_from.clone())
         .bind(meta.about.map(|a| a.0.as_str()))
         .bind(meta.about.map(|a| a.1))
+        .bind(meta.place.clone())
         .execute(&mut *c).await.map_err(StoreError::from)
         })?;
         if result.rows_affected() != 1 {

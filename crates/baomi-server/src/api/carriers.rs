@@ -212,6 +212,8 @@ impl Ledger for CarrierRecord {
             status: status_code(c.status()).to_owned(),
             title: c.title().to_owned(),
             number: Some(number_key(c.unit(), c.number(), c.copy())),
+            // R3.2, R3.7: where it is kept; a search finds it by its place too.
+            place: Some(c.location().to_string()),
             holder: Some(c.holder().0),
             due_on: c.due(),
             // R1.8: a carrier of a matter is read by the matter's current scope (as
@@ -2364,6 +2366,7 @@ impl Ledger for InventoryRound {
             .to_owned(),
             title: format!("载体清查 {}", self.started_on),
             number: None,
+            place: None,
             holder: Some(self.started_by.0),
             due_on: None,
             remind_on: None,

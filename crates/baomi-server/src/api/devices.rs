@@ -282,6 +282,7 @@ impl Ledger for DeviceRecord {
             status: self.device.state.code().to_owned(),
             title: format!("{} {}", self.name, self.device.serial),
             number: Some(self.number.clone()),
+            place: Some(self.location.clone()).filter(|l| !l.is_empty()),
             holder: self.holder.map(|h| h.0),
             due_on: self.due_on(),
             remind_on: None,
