@@ -370,6 +370,30 @@ pub fn render(
     }
 }
 
+/// An error page for an error met outside any page handler (the request's one read entry
+/// could not be written, [`crate::api::common::one_read_per_request`]): the page it replaces is
+/// not shown.
+pub fn error_response(state: &AppState, e: &ApiError, lang: Lang) -> Response {
+    if e.status == StatusCode::UNAUTHORIZED {
+        return see_other("/login");
+    }
+    let message = match lang {
+        Lang::Zh => &e.zh,
+        Lang::En => &e.en,
+    };
+    render(
+        "error.html",
+        e.status,
+        lang,
+        state.config.system_level,
+        serde_json::json!({
+            "status": e.status.as_u16(),
+            "rule": e.rule.map(|r| r.0),
+            "message": message,
+        }),
+    )
+}
+
 fn html_response(status: StatusCode, html: String) -> Response {
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
