@@ -5,7 +5,9 @@
 //! to the API router ([`crate::api::router`]) with the browser's own session cookie (and, for a
 //! change, the CSRF token the form carried, sent as `X-CSRF-Token`): authentication, the access
 //! decision, audit of reads and denials, workflow refusals and their rules are exactly the API's,
-//! because they *are* the API's handlers. The page only renders the JSON answer.
+//! because they *are* the API's handlers. The page only renders the JSON answer. A page's reads
+//! are written as one entry when the page is answered
+//! ([`crate::api::common::one_read_per_request`]).
 //!
 //! * Templates, the stylesheet and the script are compiled in (`include_str!`); nothing is read
 //!   from disk at run time and nothing is loaded from the Internet. HTML answers carry a strict
