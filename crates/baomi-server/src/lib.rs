@@ -91,15 +91,20 @@ async fn readyz(
 }
 
 /// The whole service as a router: the API and the web UI, each request in its own tracing
-/// span with a request id echoed in `x-request-id` ([`request`]).
+/// span with a request id echoed in `x-request-id` ([`request`]), and writing at most one read
+/// entry naming everything it showed ([`api::common::one_read_per_request`]).
 pub fn app(state: AppState) -> Router {
     let health = Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
         .with_state(state.clone());
     api::router(state.clone())
-        .merge(web::routes(state))
+        .merge(web::routes(state.clone()))
         .merge(health)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            api::common::one_read_per_request,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(request::request_span))
 }

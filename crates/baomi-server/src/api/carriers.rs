@@ -1420,14 +1420,13 @@ async fn list(
         .iter()
         .map(|(l, _)| l.value.record_id())
         .collect();
-    state
-        .audit
-        .record(
-            AuditDraft::new(state.clock.now(), principal.actor(), "carrier.list").detail(
-                common::bounded_detail(json!({ "ids": ids, "total": page.total })),
-            ),
-        )
-        .await?;
+    common::audit_list_read(
+        &state,
+        &principal,
+        "carrier.list",
+        json!({ "ids": ids, "total": page.total }),
+    )
+    .await?;
     let page = page.map(|(l, _)| summary(l.value.record_id(), &l.value, today));
     Ok(Json(json!(page)))
 }
@@ -2708,13 +2707,7 @@ async fn list_inventories(
     tx.finish().await?;
     let page = Page::of(rounds, page, per_page);
     let ids: Vec<i64> = page.items.iter().map(|l| l.value.id).collect();
-    state
-        .audit
-        .record(
-            AuditDraft::new(state.clock.now(), principal.actor(), "inventory.list")
-                .detail(common::bounded_detail(json!({ "ids": ids }))),
-        )
-        .await?;
+    common::audit_list_read(&state, &principal, "inventory.list", json!({ "ids": ids })).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(|l| json!({
             "id": l.value.id,

@@ -3,13 +3,18 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::request::RequestId;
 use crate::state::AppState;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use baomi_core::access::{decide, Action, Decision, DenyReason, Object};
-use baomi_core::audit::{AuditDraft, ObjectRef, Outcome, MAX_DETAIL_BYTES};
-use baomi_core::{Describe, RuleId};
+use baomi_core::audit::{Actor, AuditDraft, ObjectRef, Outcome, MAX_DETAIL_BYTES};
+use baomi_core::{Describe, Lang, RuleId};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
 
 /// Asks the core whether `principal` may do `action` on `object` today (R13.1). A denial is
 /// audited (`audit_action`, outcome denied with the reason code) and answered 403 in the
@@ -77,6 +82,10 @@ pub async fn deny_role(
 
 /// R13.1: audits a read of classified content (or of a ledger showing it) before the content
 /// is answered; the answer waits for the entry's commit.
+///
+/// Inside a request (the [`one_read_per_request`] middleware) the read is collected instead,
+/// and the request writes **one** entry naming every read it made before its answer leaves;
+/// outside one (a background task) it is written at once.
 pub async fn audit_read(
     state: &AppState,
     principal: &Principal,
@@ -84,57 +93,206 @@ pub async fn audit_read(
     audit_action: &str,
     detail: serde_json::Value,
 ) -> ApiResult<()> {
-    state
-        .audit
-        .record(
-            AuditDraft::new(state.clock.now(), principal.actor(), audit_action)
-                .on(object_ref)
-                .detail(bounded_detail(detail)),
-        )
-        .await
-        .map(|_| ())
+    record_read(state, principal, Some(object_ref), audit_action, detail).await
+}
+
+/// Like [`audit_read`] for a read of a whole ledger that names no single object (a list).
+pub async fn audit_list_read(
+    state: &AppState,
+    principal: &Principal,
+    audit_action: &str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    record_read(state, principal, None, audit_action, detail).await
+}
+
+/// One read of a request, waiting to be written with the request's others.
+#[derive(Debug, Clone)]
+struct Read {
+    actor: Actor,
+    lang: Lang,
+    action: String,
+    object: Option<ObjectRef>,
+    detail: serde_json::Value,
+}
+
+/// The reads of the request being answered, when a request is being answered.
+type Reads = Arc<Mutex<Vec<Read>>>;
+
+tokio::task_local! {
+    /// Set by [`one_read_per_request`] around the whole request, the in-process API calls of a
+    /// web page included (they run inside the page's own future, so they see the page's set).
+    static READS: Reads;
+}
+
+async fn record_read(
+    state: &AppState,
+    principal: &Principal,
+    object: Option<ObjectRef>,
+    action: &str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    let read = Read {
+        actor: principal.actor(),
+        lang: principal.lang,
+        action: action.to_owned(),
+        object,
+        detail,
+    };
+    // `try_with` runs the closure only inside a request; outside one `read` is still here.
+    let mut pending = Some(read);
+    let _outside = READS.try_with(|reads| {
+        if let Some(read) = pending.take() {
+            lock(reads).push(read);
+        }
+    });
+    match pending {
+        Some(read) => write_reads(state, vec![read], None, None).await,
+        None => Ok(()),
+    }
+}
+
+/// The reads, whatever another thread did while holding them (a poisoned lock still holds
+/// every read pushed before the panic, and they must still be written).
+fn lock(reads: &Reads) -> std::sync::MutexGuard<'_, Vec<Read>> {
+    reads
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The middleware of "one request, one audited read" (R13.1): every read a request makes —
+/// a JSON call, or a web page's several in-process API calls — is collected; once the handler
+/// has produced its answer, and before the answer leaves, **one** entry is written: the first
+/// (primary) read's action and object, its detail, the request id, the page's path (web pages)
+/// and under `also` every other read with its action, object and detail. If that write fails
+/// the answer is replaced by the error: nothing is shown whose read was not recorded.
+///
+/// Denials are not collected: each is written when it happens, with its own action and outcome
+/// (an auditor searching for refusals by action finds them), and changes are audited in their
+/// own transactions. A request already inside a collector (none today) adds to it.
+pub async fn one_read_per_request(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if READS.try_with(|_| ()).is_ok() {
+        return next.run(request).await;
+    }
+    let id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let path = request.uri().path().to_owned();
+    let api = path.starts_with("/api/");
+    let page = (!api).then(|| path.chars().take(200).collect::<String>());
+    let reads: Reads = Arc::default();
+    let response = READS.scope(reads.clone(), next.run(request)).await;
+    let reads = std::mem::take(&mut *lock(&reads));
+    let Some(lang) = reads.first().map(|r| r.lang) else {
+        return response;
+    };
+    match write_reads(&state, reads, id, page).await {
+        Ok(()) => response,
+        Err(e) if api => e.in_lang(lang).into_response(),
+        Err(e) => crate::web::error_response(&state, &e, lang),
+    }
+}
+
+/// Writes `reads` as one entry per actor: a request reads as one person, but should reads of
+/// another ever be collected they are written under their own actor, never folded.
+async fn write_reads(
+    state: &AppState,
+    reads: Vec<Read>,
+    request: Option<String>,
+    page: Option<String>,
+) -> ApiResult<()> {
+    let mut by_actor: Vec<(Actor, Vec<Read>)> = Vec::new();
+    for read in reads {
+        match by_actor.iter_mut().find(|(actor, _)| *actor == read.actor) {
+            Some((_, group)) => group.push(read),
+            None => by_actor.push((read.actor, vec![read])),
+        }
+    }
+    for (actor, group) in by_actor {
+        let mut group = group.into_iter();
+        let Some(primary) = group.next() else {
+            continue;
+        };
+        let mut detail = match primary.detail {
+            serde_json::Value::Object(map) => serde_json::Value::Object(map),
+            serde_json::Value::Null => json!({}),
+            other => json!({ "detail": other }),
+        };
+        if let Some(map) = detail.as_object_mut() {
+            if let Some(id) = &request {
+                map.insert("request".into(), json!(id));
+            }
+            if let Some(page) = &page {
+                map.insert("page".into(), json!(page));
+            }
+            let also: Vec<serde_json::Value> = group
+                .map(|r| json!({ "action": r.action, "object": r.object, "detail": r.detail }))
+                .collect();
+            if !also.is_empty() {
+                map.insert("also".into(), serde_json::Value::Array(also));
+            }
+        }
+        let mut draft = AuditDraft::new(state.clock.now(), actor, &primary.action)
+            .detail(bounded_detail(detail));
+        if let Some(object) = primary.object {
+            draft = draft.on(object);
+        }
+        state.audit.record(draft).await?;
+    }
+    Ok(())
 }
 
 /// An audit entry's detail as text within the core's bound ([`MAX_DETAIL_BYTES`]), so that a
-/// large list or export is audited rather than refused. The ids a list or export showed are
-/// written as ranges (`"1-500,502"`) when they are numbers; if that is still too long, as
-/// their count, first and last id and the SHA-256 of the full list; any other oversized
-/// detail keeps its first part, its size and its digest.
-pub fn bounded_detail(mut detail: serde_json::Value) -> String {
+/// large list or export is audited rather than refused. The ids a list or export showed (its
+/// `ids`, and those of every read under `also` when a request made several) are written as
+/// ranges (`"1-500,502"`) when they are numbers; if that is still too long, as their count,
+/// first and last id and the SHA-256 of the full list; any other oversized detail keeps its
+/// first part, its size and its digest.
+pub fn bounded_detail(detail: serde_json::Value) -> String {
     let text = detail.to_string();
     if text.len() <= MAX_DETAIL_BYTES {
         return text;
     }
-    let digest = |bytes: &[u8]| -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
-    if let Some(ids) = detail.get("ids").and_then(|v| v.as_array()).cloned() {
+    let mut ranged = detail.clone();
+    each_detail(&mut ranged, &mut |d| {
+        let Some(ids) = d.get("ids").and_then(|v| v.as_array()) else {
+            return;
+        };
+        let count = ids.len();
         let numbers: Option<Vec<i64>> = ids
             .iter()
             .map(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
             .collect();
-        detail["ids_count"] = json!(ids.len());
         if let Some(numbers) = numbers {
-            detail["ids"] = json!(id_ranges(&numbers));
-            let text = detail.to_string();
-            if text.len() <= MAX_DETAIL_BYTES {
-                return text;
-            }
+            d["ids"] = json!(id_ranges(&numbers));
+            d["ids_count"] = json!(count);
         }
+    });
+    let text = ranged.to_string();
+    if text.len() <= MAX_DETAIL_BYTES {
+        return text;
+    }
+    let mut digested = detail.clone();
+    each_detail(&mut digested, &mut |d| {
+        let Some(ids) = d.get("ids").and_then(|v| v.as_array()) else {
+            return;
+        };
         let all = serde_json::Value::Array(ids.clone()).to_string();
-        detail["ids"] = json!({
+        let summary = json!({
             "first": ids.first(),
             "last": ids.last(),
             "sha256": digest(all.as_bytes()),
         });
-        let text = detail.to_string();
-        if text.len() <= MAX_DETAIL_BYTES {
-            return text;
-        }
+        d["ids_count"] = json!(ids.len());
+        d["ids"] = summary;
+    });
+    let text = digested.to_string();
+    if text.len() <= MAX_DETAIL_BYTES {
+        return text;
     }
+    let text = detail.to_string();
     let head: String = text.chars().take(4_000).collect();
     json!({
         "truncated": true,
@@ -143,6 +301,28 @@ pub fn bounded_detail(mut detail: serde_json::Value) -> String {
         "head": head,
     })
     .to_string()
+}
+
+/// Applies `f` to a detail object and to the detail of every read under its `also`.
+fn each_detail(detail: &mut serde_json::Value, f: &mut impl FnMut(&mut serde_json::Value)) {
+    if detail.is_object() {
+        f(detail);
+    }
+    if let Some(also) = detail.get_mut("also").and_then(|v| v.as_array_mut()) {
+        for read in also {
+            if let Some(d) = read.get_mut("detail").filter(|d| d.is_object()) {
+                f(d);
+            }
+        }
+    }
+}
+
+/// SHA-256 in hex.
+fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Numbers as ascending ranges: `[1, 2, 3, 5, 9, 10]` → `"1-3,5,9-10"`.
@@ -246,5 +426,40 @@ mod tests {
         assert!(v["bytes"].as_u64().unwrap() > MAX_DETAIL_BYTES as u64);
         // Small details are untouched.
         assert_eq!(bounded_detail(json!({ "ids": [3, 1] })), r#"{"ids":[3,1]}"#);
+    }
+
+    #[test]
+    fn r13_1_a_page_of_several_large_lists_is_audited_within_the_bound() {
+        // One request's entry: the primary list's ids and every other read's, bounded alike.
+        let ids: Vec<i64> = (1..20_000).collect();
+        let sparse: Vec<i64> = (0..20_000).map(|i| 3 * i).collect();
+        let detail = json!({
+            "ids": ids,
+            "request": "r1",
+            "also": [
+                { "action": "person.list", "object": null, "detail": { "ids": ids } },
+                { "action": "approval.list", "object": null, "detail": { "ids": sparse } },
+                { "action": "dashboard.read", "object": null, "detail": "odd" },
+            ],
+        });
+        let text = bounded_detail(detail);
+        assert!(text.len() <= MAX_DETAIL_BYTES);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["request"], "r1");
+        // Ranges were not enough (the sparse list): every list is its count, ends and digest.
+        assert_eq!(v["ids_count"], 19_999);
+        assert_eq!(v["ids"]["first"], 1);
+        assert_eq!(v["also"][0]["detail"]["ids"]["last"], 19_999);
+        assert_eq!(v["also"][1]["detail"]["ids_count"], 20_000);
+        assert_eq!(v["also"][1]["action"], "approval.list");
+        assert_eq!(v["also"][2]["detail"], "odd");
+        // Where ranges suffice, every list is ranged.
+        let v: serde_json::Value = serde_json::from_str(&bounded_detail(json!({
+            "ids": ids,
+            "also": [{ "action": "person.list", "detail": { "ids": ids } }],
+        })))
+        .unwrap();
+        assert_eq!(v["ids"], "1-19999");
+        assert_eq!(v["also"][0]["detail"]["ids"], "1-19999");
     }
 }

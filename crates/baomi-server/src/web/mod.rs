@@ -5,7 +5,9 @@
 //! to the API router ([`crate::api::router`]) with the browser's own session cookie (and, for a
 //! change, the CSRF token the form carried, sent as `X-CSRF-Token`): authentication, the access
 //! decision, audit of reads and denials, workflow refusals and their rules are exactly the API's,
-//! because they *are* the API's handlers. The page only renders the JSON answer.
+//! because they *are* the API's handlers. The page only renders the JSON answer. A page's reads
+//! are written as one entry when the page is answered
+//! ([`crate::api::common::one_read_per_request`]).
 //!
 //! * Templates, the stylesheet and the script are compiled in (`include_str!`); nothing is read
 //!   from disk at run time and nothing is loaded from the Internet. HTML answers carry a strict
@@ -368,6 +370,30 @@ pub fn render(
             )
         }
     }
+}
+
+/// An error page for an error met outside any page handler (the request's one read entry
+/// could not be written, [`crate::api::common::one_read_per_request`]): the page it replaces is
+/// not shown.
+pub fn error_response(state: &AppState, e: &ApiError, lang: Lang) -> Response {
+    if e.status == StatusCode::UNAUTHORIZED {
+        return see_other("/login");
+    }
+    let message = match lang {
+        Lang::Zh => &e.zh,
+        Lang::En => &e.en,
+    };
+    render(
+        "error.html",
+        e.status,
+        lang,
+        state.config.system_level,
+        serde_json::json!({
+            "status": e.status.as_u16(),
+            "rule": e.rule.map(|r| r.0),
+            "message": message,
+        }),
+    )
 }
 
 fn html_response(status: StatusCode, html: String) -> Response {

@@ -24,20 +24,7 @@ pub(super) fn finish(result: PageResult) -> Response {
 
 /// An error page for an API error value.
 pub(super) fn error_page(web: &Web, e: &ApiError, lang: Lang) -> Response {
-    if e.status == StatusCode::UNAUTHORIZED {
-        return see_other("/login");
-    }
-    let message = match lang {
-        Lang::Zh => &e.zh,
-        Lang::En => &e.en,
-    };
-    render(
-        "error.html",
-        e.status,
-        lang,
-        web.state.config.system_level,
-        json!({ "status": e.status.as_u16(), "rule": e.rule.map(|r| r.0), "message": message }),
-    )
+    super::error_response(&web.state, e, lang)
 }
 
 /// The refusal shown for an API answer that said no: status, rule and one-line message (already
