@@ -197,6 +197,32 @@ pub async fn load_candidates<T: Ledger>(
     Ok(out)
 }
 
+/// The names (titles) of the records of `kind` with these ids, read from the list columns
+/// alone (no body decoded), a few hundred per statement: how pages and exports name people
+/// instead of showing their ids.
+pub async fn names_of(
+    tx: &mut ReadTx,
+    kind: RecordKind,
+    ids: impl IntoIterator<Item = i64>,
+) -> ApiResult<std::collections::HashMap<i64, String>> {
+    let ids: Vec<i64> = ids
+        .into_iter()
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .collect();
+    let mut names = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let filter = RecordFilter {
+            ids: Some(chunk.to_vec()),
+            ..RecordFilter::default()
+        };
+        for (id, name, _) in tx.list_names(kind, &filter).await? {
+            names.insert(id, name);
+        }
+    }
+    Ok(names)
+}
+
 /// [`load_all`] inside a write transaction.
 pub async fn load_all_for_update<T: Ledger>(
     tx: &mut WriteTx,

@@ -562,6 +562,17 @@ both_backends!(
             .starts_with("text/csv"));
         let csv = response.text().await.unwrap();
         assert!(csv.contains("测〔2026〕R17号"), "{csv}");
+        // The holder by name, never by internal id.
+        let row: Vec<&str> = csv
+            .lines()
+            .find(|l| l.contains("测〔2026〕R17号"))
+            .unwrap()
+            .split(',')
+            .collect();
+        assert!(
+            !row[7].is_empty() && !row[7].chars().all(|c| c.is_ascii_digit()),
+            "{row:?}"
+        );
         let response = officer.get_raw("/api/v1/carriers/export?format=xlsx").await;
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.bytes().await.unwrap().starts_with(b"PK"));

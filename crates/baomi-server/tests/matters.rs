@@ -644,6 +644,19 @@ both_backends!(
         let text = response.text().await.unwrap();
         assert!(text.contains("城市轨道交通线网规划"), "{text}");
         assert!(!text.contains("某国家专项工程"), "{text}");
+        // Units and people by name, never by internal id.
+        let row: Vec<&str> = text
+            .lines()
+            .find(|l| l.contains("城市轨道交通线网规划"))
+            .unwrap()
+            .split(',')
+            .collect();
+        for named in &row[7..10] {
+            assert!(
+                !named.is_empty() && !named.chars().all(|c| c.is_ascii_digit()),
+                "{row:?}"
+            );
+        }
         let response = classifier
             .get_raw("/api/v1/matters/export?format=xlsx")
             .await;

@@ -48,13 +48,13 @@ use baomi_core::audit::{
 use baomi_core::ids::PersonId;
 use baomi_core::{Describe, Lang};
 use baomi_store::checkpoint::{signature_is_valid, verify_with_key, SigningKeyFile};
-use baomi_store::{AuditSearch, HistoryFilter, RecordFilter, RecordKind};
+use baomi_store::{AuditSearch, HistoryFilter, RecordKind};
 use jiff::civil::Date;
 use jiff::tz::{self, TimeZone};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 
 /// Entries per search page when `limit` is not given.
@@ -204,26 +204,16 @@ fn trail_ref() -> ObjectRef {
 /// Names of the people who acted in `entries`, by id, for showing who did what (read by id,
 /// names only: never the whole directory).
 async fn person_names(state: &AppState, entries: &[AuditEntry]) -> ApiResult<HashMap<i64, String>> {
-    let ids: BTreeSet<i64> = entries
-        .iter()
-        .filter_map(|e| match e.actor {
+    let mut tx = state.store.read().await?;
+    let names = ledger::names_of(
+        &mut tx,
+        RecordKind::Person,
+        entries.iter().filter_map(|e| match e.actor {
             Actor::Person(id) => Some(id.0),
             _ => None,
-        })
-        .collect();
-    let mut names = HashMap::new();
-    let ids: Vec<i64> = ids.into_iter().collect();
-    let mut tx = state.store.read().await?;
-    // Bounded statements: a page names at most a few hundred people, an export more.
-    for chunk in ids.chunks(500) {
-        let filter = RecordFilter {
-            ids: Some(chunk.to_vec()),
-            ..RecordFilter::default()
-        };
-        for (id, name, _) in tx.list_names(RecordKind::Person, &filter).await? {
-            names.insert(id, name);
-        }
-    }
+        }),
+    )
+    .await?;
     tx.finish().await?;
     Ok(names)
 }

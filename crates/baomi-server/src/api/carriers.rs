@@ -1514,8 +1514,15 @@ async fn produce_export(
             candidates.len(),
             candidates.last().map(|l| l.value.record_id()),
         );
-        let rows: Vec<Vec<String>> = decide_carriers(&mut tx, principal, candidates, today)
-            .await?
+        let decided = decide_carriers(&mut tx, principal, candidates, today).await?;
+        // People are named, not numbered, in what leaves the system.
+        let names = ledger::names_of(
+            &mut tx,
+            RecordKind::Person,
+            decided.iter().map(|(l, _)| l.value.carrier.holder().0),
+        )
+        .await?;
+        let rows: Vec<Vec<String>> = decided
             .iter()
             .map(|(l, _)| {
                 let c = &l.value.carrier;
@@ -1530,7 +1537,10 @@ async fn produce_export(
                     },
                     c.title().to_owned(),
                     lang.pick(c.status().zh(), c.status().en()).to_owned(),
-                    c.holder().to_string(),
+                    names.get(&c.holder().0).cloned().unwrap_or_else(|| {
+                        lang.pick("（未登记人员）", "(unregistered person)")
+                            .to_owned()
+                    }),
                     c.location().to_string(),
                     c.due().map(|d| d.to_string()).unwrap_or_default(),
                     c.registered_on().to_string(),

@@ -74,7 +74,7 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 
 // ─────────────────────────────────────────── Records ───────────────────────────────────────────
@@ -1901,6 +1901,12 @@ async fn produce_export(
     let subject = principal.subject();
     let reader = ledger::reader_of(&subject, today);
     let mut tx = state.store.read().await?;
+    let units: HashMap<i64, String> = tx
+        .list_units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0, u.name))
+        .collect();
     let mut windows = ledger::Windows::new(order, 1_000);
     while let Some(window) = windows.next() {
         let candidates = ledger::load_page::<MatterRecord>(
@@ -1916,13 +1922,29 @@ async fn produce_export(
             candidates.len(),
             candidates.last().map(|l| l.value.matter.id().0),
         );
-        let rows: Vec<Vec<String>> = candidates
+        let decided: Vec<&MatterRecord> = candidates
             .iter()
             .map(|l| &l.value)
             .filter(|r| {
                 access::decide(&subject, &r.object(today), Access::Read, today).is_allowed()
             })
-            .map(|r| export_row(r, today, lang))
+            .collect();
+        // People and units are named, not numbered, in what leaves the system.
+        let people = ledger::names_of(
+            &mut tx,
+            RecordKind::Person,
+            decided
+                .iter()
+                .flat_map(|r| [r.matter.classifier().0, r.matter.proposer().0]),
+        )
+        .await?;
+        let names = Names {
+            people: &people,
+            units: &units,
+        };
+        let rows: Vec<Vec<String>> = decided
+            .into_iter()
+            .map(|r| export_row(r, today, lang, &names))
             .collect();
         if sender.send(Ok(rows)).await.is_err() {
             break;
@@ -1932,8 +1954,30 @@ async fn produce_export(
     Ok(())
 }
 
+/// The names an export shows for ids.
+struct Names<'a> {
+    people: &'a HashMap<i64, String>,
+    units: &'a HashMap<i64, String>,
+}
+
+impl Names<'_> {
+    fn person(&self, id: PersonId, lang: Lang) -> String {
+        self.people.get(&id.0).cloned().unwrap_or_else(|| {
+            lang.pick("（未登记人员）", "(unregistered person)")
+                .to_owned()
+        })
+    }
+
+    fn unit(&self, id: UnitId, lang: Lang) -> String {
+        self.units.get(&id.0).cloned().unwrap_or_else(|| {
+            lang.pick("（未登记单位）", "(unregistered unit)")
+                .to_owned()
+        })
+    }
+}
+
 /// One matter as a row of the export.
-fn export_row(r: &MatterRecord, today: Date, lang: Lang) -> Vec<String> {
+fn export_row(r: &MatterRecord, today: Date, lang: Lang, names: &Names<'_>) -> Vec<String> {
     let m = &r.matter;
     let status = m.status_on(today);
     let ends = match status {
@@ -1963,9 +2007,9 @@ fn export_row(r: &MatterRecord, today: Date, lang: Lang) -> Vec<String> {
         status_text,
         m.classified_on().to_string(),
         ends.map(|d| d.to_string()).unwrap_or_default(),
-        m.unit().0.to_string(),
-        m.classifier().0.to_string(),
-        m.proposer().0.to_string(),
+        names.unit(m.unit(), lang),
+        names.person(m.classifier(), lang),
+        names.person(m.proposer(), lang),
         m.basis().to_owned(),
     ]
 }
