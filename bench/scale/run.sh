@@ -194,6 +194,7 @@ bearer_login() {
 
 declare -A RESULT
 declare -A COUNT
+declare -A HWM
 
 # Measures an endpoint REPEAT times; stores "p50 p99 note" for the table.
 # $1 backend, $2 label, $3 repeat, $4 limit, rest: curl arguments.
@@ -214,6 +215,8 @@ measure() {
         times+=("$t")
     done
     COUNT["$backend,$label"]=${#times[@]}
+    # The server's peak RSS so far: which endpoint raised it.
+    HWM["$backend,$label"]=$(hwm_mib)
     if (( ${#times[@]} == 0 )); then
         RESULT["$backend,$label"]="- - ${note:-none}"
     else
@@ -324,14 +327,14 @@ for backend in $BACKENDS; do
     echo "[$backend] $(sed -n 2p "$CACHE_DIR/$backend-$SCALE.done" 2>/dev/null)"
     echo "[$backend] $(tail -n 1 "$CACHE_DIR/$backend-$SCALE.done" 2>/dev/null)"
     echo "[$backend] li.na sees ${RESULT["$backend,visible"]:-?} carriers; server RSS after start ${RESULT["$backend,start rss"]:-?} MiB, once idle ${RESULT["$backend,idle rss"]:-?} MiB"
-    printf '%-10s %-16s %4s %10s %10s  %-10s %-26s %s\n' backend endpoint n "p50 ms" "p99 ms" note target verdict
+    printf '%-10s %-16s %4s %10s %10s %9s  %-10s %-26s %s\n' backend endpoint n "p50 ms" "p99 ms" "peak MiB" note target verdict
     for label in "${ENDPOINTS[@]}"; do
         read -r p50 p99 note <<<"${RESULT["$backend,$label"]:-- - not run}"
-        printf '%-10s %-16s %4s %10s %10s  %-10s %-26s %s\n' "$backend" "$label" "${COUNT["$backend,$label"]:-0}" \
-            "$p50" "$p99" "$note" "$(target_of "$label")" \
+        printf '%-10s %-16s %4s %10s %10s %9s  %-10s %-26s %s\n' "$backend" "$label" "${COUNT["$backend,$label"]:-0}" \
+            "$p50" "$p99" "${HWM["$backend,$label"]:--}" "$note" "$(target_of "$label")" \
             "$(verdict "$label" "$p99" "$note" "${RESULT["$backend,visible"]:-0}")"
     done
     peak="${RESULT["$backend,peak rss"]:--}"
-    printf '%-10s %-16s %4s %10s %10s  %-10s %-26s %s\n' "$backend" "server peak RSS" "-" "-" "$peak MiB" "-" \
+    printf '%-10s %-16s %4s %10s %10s %9s  %-10s %-26s %s\n' "$backend" "server peak RSS" "-" "-" "-" "$peak" "-" \
         "< 300 MiB throughout" "$(awk -v r="${peak%% *}" 'BEGIN { print (r + 0 > 0 && r + 0 < 300) ? "met" : "NOT met" }')"
 done
