@@ -127,6 +127,11 @@ pub async fn serve(
             tracing::info!(kind, indexed, "read index written for older records");
         }
     }
+    // The planner chooses the list indexes by their statistics (see `refresh_statistics`);
+    // a failure only costs speed, so it is logged and serving goes on.
+    if let Err(e) = state.store.refresh_statistics().await {
+        tracing::warn!(error = %e, "query planner statistics not refreshed");
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -67,6 +67,10 @@ pub struct WrittenCheckpoint {
     pub file: Option<PathBuf>,
 }
 
+/// How often the leader refreshes the query planner's statistics
+/// ([`baomi_store::Store::refresh_statistics`]).
+const STATISTICS_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
 /// Starts the background loop: one pass of [`run_timed_rules`] every `timed_rules_interval`
 /// (the first right away). Failures are logged; the loop goes on. With several servers on one
 /// PostgreSQL database only the one holding the lead ([`baomi_store::Store::try_lead`]) runs a
@@ -77,6 +81,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut ticks = tokio::time::interval(state.config.timed_rules_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut lead: Option<baomi_store::Leadership> = None;
+        // `serve` refreshed the planner's statistics at start; the leader refreshes them again
+        // every STATISTICS_EVERY as the ledgers grow.
+        let mut statistics_at = tokio::time::Instant::now();
         loop {
             ticks.tick().await;
             if let Some(held) = lead.as_mut() {
@@ -96,6 +103,12 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             if lead.is_none() {
                 continue;
+            }
+            if statistics_at.elapsed() >= STATISTICS_EVERY {
+                statistics_at = tokio::time::Instant::now();
+                if let Err(e) = state.store.refresh_statistics().await {
+                    tracing::warn!(error = %e, "query planner statistics not refreshed");
+                }
             }
             match run_timed_rules(&state).await {
                 Ok(report) => {

@@ -408,6 +408,29 @@ async fn check_search(backend: Backend) {
     assert_eq!(search(&store, "欧阳明").await, BTreeSet::from([5]));
     assert_eq!(search(&store, "李娜").await, BTreeSet::from([6]));
     assert_eq!(search(&store, "室").await, BTreeSet::from([5, 6]));
+
+    // A term in more records than the index pays for (SQLite then scans in the list's order)
+    // finds the same records as a rare one would.
+    let mut tx = store.write().await.unwrap();
+    for id in 100..1_200 {
+        let meta = RecordMeta {
+            status: "in_custody".to_owned(),
+            title: format!("综合管廊工程 {id}"),
+            number: Some(format!("ZH-{id}")),
+            ..RecordMeta::default()
+        };
+        tx.insert_record(RecordKind::Carrier, id, &meta, "{}", at)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        search(&store, "综合管廊").await,
+        (100..200).collect::<BTreeSet<i64>>(),
+        "the first page of a common term, in id order"
+    );
+    assert_eq!(search(&store, "管廊工程 1199").await, BTreeSet::from([1199]));
+    assert_eq!(search(&store, "3号保密柜").await, BTreeSet::from([5]));
     store.close().await;
     db.cleanup().await;
 }

@@ -162,6 +162,7 @@ conformance!(
     r13_2_batch_append_chains_every_draft_and_skips_refused_ones,
     ledger_records_round_trip_filter_and_refuse_stale_versions,
     records_about_parties_and_governing_status_are_found_by_index,
+    planner_statistics_are_refreshed,
     r13_2_chain_verifies_after_many_writes,
     r13_2_data_and_chain_survive_reopen,
     r13_2_append_only_refuses_update_and_delete,
@@ -778,6 +779,56 @@ async fn records_about_parties_and_governing_status_are_found_by_index(db: &Test
         .unwrap();
     assert_eq!(read_back.meta.about, Some((RecordKind::Carrier, 10)));
     r.finish().await.unwrap();
+    store.close().await;
+}
+
+/// Issue 19: the planner's statistics are refreshed on demand (at start and by the timed pass),
+/// so that selective list indexes are chosen over a walk of the primary key.
+async fn planner_statistics_are_refreshed(db: &TestDb) {
+    use baomi_store::{RecordKind, RecordMeta};
+    let store = db.open().await;
+    let mut w = store.write().await.unwrap();
+    for id in 1..=50 {
+        let meta = RecordMeta {
+            status: "pending".to_owned(),
+            title: format!("申请 {id}"),
+            about: Some((RecordKind::Carrier, id % 5)),
+            ..RecordMeta::default()
+        };
+        w.insert_record(RecordKind::Approval, id, &meta, "{}", t(10, 0))
+            .await
+            .unwrap();
+    }
+    w.commit().await.unwrap();
+    store.refresh_statistics().await.unwrap();
+    let mut conn = db.raw().await;
+    let analysed: i64 = match db.kind {
+        Kind::Sqlite => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'records' AND idx = 'records_kind_about'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap(),
+        Kind::Postgres => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'records' AND attname = 'about_id'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap(),
+    };
+    assert_eq!(analysed, 1);
+    // Writes go on afterwards.
+    let mut w = store.write().await.unwrap();
+    w.insert_record(
+        RecordKind::Approval,
+        51,
+        &RecordMeta::default(),
+        "{}",
+        t(11, 0),
+    )
+    .await
+    .unwrap();
+    w.commit().await.unwrap();
     store.close().await;
 }
 
