@@ -429,7 +429,10 @@ async fn check_search(backend: Backend) {
         (100..200).collect::<BTreeSet<i64>>(),
         "the first page of a common term, in id order"
     );
-    assert_eq!(search(&store, "管廊工程 1199").await, BTreeSet::from([1199]));
+    assert_eq!(
+        search(&store, "管廊工程 1199").await,
+        BTreeSet::from([1199])
+    );
     assert_eq!(search(&store, "3号保密柜").await, BTreeSet::from([5]));
     store.close().await;
     db.cleanup().await;

@@ -917,7 +917,13 @@ impl ReadTx {
         filter: &RecordFilter,
     ) -> Result<Vec<(i64, String, Option<i64>)>, StoreError> {
         let mut sql = Sql::new("SELECT r.id, r.title, r.unit_id FROM records r");
-        where_clause(&mut sql, dialect(&mut self.tx, filter).await?, kind, filter, None);
+        where_clause(
+            &mut sql,
+            dialect(&mut self.tx, filter).await?,
+            kind,
+            filter,
+            None,
+        );
         sql.push(" ORDER BY r.id");
         let rows = sql.query().fetch_all(&mut *self.tx).await?;
         rows.iter()
