@@ -127,11 +127,15 @@ pub async fn serve(
             tracing::info!(kind, indexed, "read index written for older records");
         }
     }
-    // The planner chooses the list indexes by their statistics (see `refresh_statistics`);
-    // a failure only costs speed, so it is logged and serving goes on.
-    if let Err(e) = state.store.refresh_statistics().await {
-        tracing::warn!(error = %e, "query planner statistics not refreshed");
-    }
+    // The planner chooses the list indexes by their statistics (see `refresh_statistics`).
+    // Refreshed beside serving, never before it: requests must not wait for an ANALYZE, and a
+    // failure only costs speed, so it is logged.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.refresh_statistics().await {
+            tracing::warn!(error = %e, "query planner statistics not refreshed");
+        }
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
